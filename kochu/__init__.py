@@ -1,0 +1,7 @@
+"""kochu — simulate, estimate and plan internal migration, starting with Kyrgyzstan."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
