@@ -127,7 +127,7 @@ SPECS: dict[str, list[Col]] = {
         Col("admin_rank", _int(0, 4), required=False),
         Col("legal_status", _enum(LEGAL_STATUSES), required=False),
         Col("hazard_zone", FLAG, required=False),
-        Col("founded", YEAR, required=False),
+        Col("founded", YEAR, required=False, optional_column=True),
         Col("source", _text),
     ],
     "populations.csv": [
@@ -175,9 +175,9 @@ SPECS: dict[str, list[Col]] = {
         Col("from", _text),
         Col("to", _text),
         Col("km", _num(0.001, 5000, "a road length in km")),
-        Col("max_elevation_m", _num(-500, 9000, "metres"), required=False),
-        Col("paved", _enum(("0", "1", "yes", "no", "partly")), required=False),
-        Col("winter_closure", _text, required=False),
+        Col("max_elevation_m", _num(-500, 9000, "metres"), required=False, optional_column=True),
+        Col("paved", _enum(("0", "1", "yes", "no", "partly")), required=False, optional_column=True),
+        Col("winter_closure", _text, required=False, optional_column=True),
         Col("source", _text),
     ],
 }
@@ -221,7 +221,7 @@ def read_csv(path: Path, spec: list[Col]) -> pd.DataFrame:
     if dup:
         raise AtlasError(f"{path.name} row 1: duplicate column '{dup[0]}'")
     for col in spec:
-        if col.name not in header and not col.optional_column and col.required:
+        if col.name not in header and not col.optional_column:
             expected = ", ".join(c.name for c in spec)
             raise AtlasError(f"{path.name}: column '{col.name}' missing (expected columns: {expected})")
     idx = {h: i for i, h in enumerate(header)}
