@@ -74,3 +74,118 @@ def test_elevation_grid_stride():
     assert 7000 < z.max() < 7600  # Jengish Chokusu / Pobeda 7,439 m is in the grid
     with pytest.raises(AtlasError, match="stride"):
         elevation_grid(stride=0)
+
+
+# ---------------------------------------------------------------- geometry
+
+FIRST_LEVEL = {
+    "batken": "Batken",
+    "chuy": "Chuy",
+    "issyk_kul": "Issyk-Kul",
+    "jalal_abad": "Jalal-Abad",
+    "naryn": "Naryn",
+    "osh": "Osh",
+    "talas": "Talas",
+    "bishkek": "Bishkek",
+    "osh_city": "Osh city",
+}
+# Kara-Suu sits on the Uzbek border: its GeoNames point is 1.6 km outside the Natural Earth
+# 1:10m line (already so in the unsimplified source), so it is allowed within 2 km.
+ON_BORDER_KM = {"Kara-Suu": 2.0}
+
+
+@pytest.fixture(scope="module")
+def geometry():
+    from kochu.atlas.geometry import load_geometry
+
+    return load_geometry(ATLAS)
+
+
+def _ring_distance_km(lat: float, lon: float, fc: dict) -> float:
+    best = np.inf
+    for feat in fc["features"]:
+        g = feat["geometry"]
+        polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+        for poly in polys:
+            for ring in poly:
+                r = np.asarray(ring)
+                x = (r[:, 0] - lon) * 111.32 * np.cos(np.radians(lat))  # km, point at origin
+                y = (r[:, 1] - lat) * 110.57
+                ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
+                seg2 = np.maximum((bx - ax) ** 2 + (by - ay) ** 2, 1e-12)
+                t = np.clip(-(ax * (bx - ax) + ay * (by - ay)) / seg2, 0.0, 1.0)
+                d = np.hypot(ax + t * (bx - ax), ay + t * (by - ay))
+                best = min(best, float(d.min()))
+    return best
+
+
+def test_outline_contains_every_town(geometry, towns):
+    from kochu.atlas.geometry import points_in_polygon
+
+    outline = geometry["outline"]
+    assert {"source", "method"} <= set(outline["properties"])
+    geom = outline["features"][0]["geometry"]
+    n = sum(len(r) for p in geom["coordinates"] for r in p)
+    assert 500 <= n <= 1500
+    inside = points_in_polygon(towns["lat"].to_numpy(), towns["lon"].to_numpy(), geom)
+    for name, ok, lat, lon in zip(towns["name"], inside, towns["lat"], towns["lon"], strict=True):
+        if not ok:
+            assert name in ON_BORDER_KM, f"{name} ({lat}, {lon}) is outside the outline"
+            assert _ring_distance_km(lat, lon, outline) < ON_BORDER_KM[name]
+    assert inside.sum() >= len(towns) - len(ON_BORDER_KM)
+
+
+def test_oblast_polygons_are_valid_geojson_with_the_nine_ids(geometry):
+    oblasts = geometry["oblasts"]
+    assert {"source", "method"} <= set(oblasts["properties"])
+    props = {f["properties"]["id"]: f["properties"]["name"] for f in oblasts["features"]}
+    assert props == FIRST_LEVEL
+    for feat in oblasts["features"]:
+        g = feat["geometry"]
+        assert g["type"] in ("Polygon", "MultiPolygon")
+        polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+        assert polys
+        for poly in polys:
+            for ring in poly:
+                assert len(ring) >= 4 and ring[0] == ring[-1]  # closed linear rings
+                lon, lat = np.asarray(ring).T
+                assert np.all((lon > 69) & (lon < 81) & (lat > 39) & (lat < 43.5))
+
+
+@pytest.mark.parametrize(
+    ("town", "oblast"),
+    [
+        ("Naryn", "naryn"),
+        ("Karakol", "issyk_kul"),
+        ("Osh", "osh_city"),
+        ("Bishkek", "bishkek"),
+        ("Talas", "talas"),
+        ("Batken", "batken"),
+        ("Jalal-Abad", "jalal_abad"),
+        ("Tokmok", "chuy"),
+        ("Uzgen", "osh"),
+        ("Kant", "chuy"),
+    ],
+)
+def test_oblast_of_town(geometry, towns, town, oblast):
+    from kochu.atlas.geometry import oblast_of
+
+    row = towns.loc[towns["name"] == town].iloc[0]
+    assert oblast_of(row["lat"], row["lon"], geometry) == oblast
+
+
+def test_oblast_of_vector_and_outside(geometry):
+    from kochu.atlas.geometry import oblast_of
+
+    got = oblast_of([42.87, 30.0], [74.59, 74.0], geometry["oblasts"])
+    assert got == ["bishkek", None]
+
+
+def test_load_geometry_missing_folder_and_bad_file(tmp_path):
+    from kochu.atlas.geometry import load_geometry
+
+    assert load_geometry(tmp_path) == {}
+    (tmp_path / "geometry").mkdir()
+    (tmp_path / "geometry" / "oblasts.geojson").write_text('{"type": "Feature"}')
+    with pytest.raises(AtlasError, match=r"geometry/oblasts\.geojson: expected a GeoJSON Feat"):
+        load_geometry(tmp_path)
