@@ -1,0 +1,115 @@
+"""Build ``RUN_DIR/report.html`` and ``RUN_DIR/figures/*.png|svg`` from a run folder.
+
+>>> from kochu.report import build_report
+>>> build_report("runs/demo")            # doctest: +SKIP
+PosixPath('runs/demo/report.html')
+
+Figures are byte-identical across rebuilds of the same run (fixed SVG salt and metadata);
+the HTML differs only in its "built" line. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kochu import __version__
+from kochu.report import charts, maps
+from kochu.report import data as rd
+from kochu.report.figures import Rendered
+from kochu.report.html import page, table_html
+from kochu.runs.store import atomic_write_bytes, atomic_write_text
+
+REPORT = "report.html"
+FIGURES = "figures"
+
+#: the report's sections: anchor, heading, figure names in order
+SECTIONS = [
+    ("maps", "Maps", ["map_population", "map_flows", "map_directions", "map_change"]),
+    ("population", "Population", ["population_by_oblast", "population_by_kind", "capital_growth"]),
+    ("flows", "Flows and registration", ["registration_gap", "directions", "abroad"]),
+    ("towns", "Town fates", ["town_fates"]),
+    ("scenarios", "Scenario comparison", ["comparison"]),
+    ("calibration", "Calibration", ["calibration"]),
+]
+
+Progress = Callable[[str], None]
+
+
+def render_all(run: rd.RunData, shade: bool = True, progress: Progress | None = None) -> list[Rendered]:
+    """All maps then all charts of ``run``; ``progress`` is told each figure's name."""
+    figs = []
+    for fig in [*maps.all_maps(run, shade=shade), *charts.all_charts(run)]:
+        if progress:
+            progress(fig.name)
+        figs.append(fig)
+    return figs
+
+
+def _towns_table(run: rd.RunData, n: int = 15) -> str:
+    fates = rd.town_fates(run)
+    if fates.empty:
+        return ""
+    y0, y1 = fates.attrs.get("years", ("first", "last"))
+    shrinking = fates[fates["change_pct"] < 0].head(n)
+    if shrinking.empty:
+        return "<p>No city or town lost people over the run.</p>"
+    df = shrinking.rename(columns={"first": f"people {y0}", "last": f"people {y1}",
+                                   "change_pct": "change (%)", "town_type": "town type"})
+    df["change (%)"] = df["change (%)"].map(lambda v: f"{v:+.1f}")
+    return f"<p>Depopulating cities and towns, steepest first:</p>{table_html(df.reset_index(drop=True))}"
+
+
+def report_html(run: rd.RunData, figs: list[Rendered], built: str | None = None) -> str:
+    """The report page for ``run`` with ``figs`` inlined."""
+    by_name = {f.name: f for f in figs}
+    sections = []
+    for anchor, heading, names in SECTIONS:
+        chosen = [by_name[n] for n in names if n in by_name]
+        extra = _towns_table(run) if anchor == "towns" else ""
+        if chosen or extra:
+            sections.append((anchor, heading, chosen, extra))
+    facts = rd.describe(run)
+    built = built or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return page(
+        title=f"kochu report — {facts['scenario']}",
+        facts=facts,
+        sections=sections,
+        appendix=rd.scenario_json(run),
+        footer=f"Built {built} by kochu {__version__} from {run.run_dir.name}/manifest.json. "
+               "Maps: GEBCO 2023 grid (doi:10.5285/f98b053b-0cbc-6c23-e053-6c86abc0af7b); "
+               "boundaries and places from the atlas (see its SOURCES.md).",
+    )
+
+
+def write_figures(run_dir: Path, figs: list[Rendered]) -> list[Path]:
+    """Write each figure as PNG and SVG into ``run_dir/figures`` (atomic); return the paths."""
+    out = []
+    for fig in figs:
+        for ext, blob in (("png", fig.png), ("svg", fig.svg)):
+            path = run_dir / FIGURES / f"{fig.name}.{ext}"
+            atomic_write_bytes(path, blob)
+            out.append(path)
+    return out
+
+
+def build_report(
+    run_dir: str | Path,
+    atlas: Any = None,
+    shade: bool = True,
+    progress: Progress | None = None,
+) -> Path:
+    """(Re)build ``RUN_DIR/report.html`` and ``RUN_DIR/figures/`` from a complete run folder.
+
+    ``atlas`` defaults to the atlas named in the run's manifest (else the embedded one);
+    ``shade=False`` skips the elevation hillshade (faster, for previews). Raises
+    :class:`~kochu.errors.RunStoreError` (one line) for a missing or incomplete run.
+    """
+    run = rd.safe_load_run(run_dir, atlas=atlas)
+    figs = render_all(run, shade=shade, progress=progress)
+    write_figures(run.run_dir, figs)
+    target = run.run_dir / REPORT
+    atomic_write_text(target, report_html(run, figs))
+    return target

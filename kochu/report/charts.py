@@ -1,0 +1,309 @@
+"""Charts of the run: populations over time, flows and the registration gap, people abroad,
+town fates, the four directions, scenario comparison and calibration fit.
+
+Each function takes a :class:`~kochu.report.data.RunData` and returns a
+:class:`~kochu.report.figures.Rendered` with a title, axis labels with units and a one-line
+caption. Optional inputs (``comparison.csv``, ``calibration.csv``) give ``None`` when absent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from kochu.errors import RunStoreError
+from kochu.report import data as rd
+from kochu.report.figures import CYCLE, KIND_COLOURS, Rendered, figure, render, thousands
+
+PEOPLE = FuncFormatter(thousands)
+
+
+def _year_axis(ax) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+    ax.set_xlabel("year (1 January)")
+
+
+def population_by_oblast(run: rd.RunData) -> Rendered:
+    """Lines: people present on 1 January by oblast (first-level unit)."""
+    table = rd.by_group(run, "oblast")
+    fig = figure()
+    ax = fig.add_subplot()
+    for i, name in enumerate(table.columns):
+        ax.plot(table.index, table[name], color=CYCLE[i % len(CYCLE)], lw=1.8, label=str(name))
+    ax.yaxis.set_major_formatter(PEOPLE)
+    ax.set_ylabel("people present")
+    _year_axis(ax)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    title = "Population by oblast"
+    ax.set_title(title)
+    return render(fig, "population_by_oblast", title,
+                  "People present on 1 January in each oblast and the two cities of republican "
+                  "significance, from the run's population table.")
+
+
+def population_by_kind(run: rd.RunData) -> Rendered:
+    """Stacked areas: people present by place type (capital, cities, towns, rural, informal)."""
+    table = rd.by_group(run, "kind")
+    fig = figure()
+    ax = fig.add_subplot()
+    ax.stackplot(table.index, *[table[k].to_numpy(float) for k in table.columns],
+                 labels=list(table.columns), colors=[KIND_COLOURS[k] for k in table.columns],
+                 alpha=0.85)
+    ax.yaxis.set_major_formatter(PEOPLE)
+    ax.set_ylabel("people present")
+    _year_axis(ax)
+    ax.legend(loc="upper left", ncols=5)
+    title = "Population by place type"
+    ax.set_title(title)
+    return render(fig, "population_by_kind", title,
+                  "People present on 1 January in the capital, cities, towns, rural areas and "
+                  "informal settlements (novostroiki), stacked to the national total.")
+
+
+def capital_growth(run: rd.RunData) -> Rendered:
+    """The capital and its informal settlements: people present, and the capital's share."""
+    cap = rd.capital_growth(run)
+    total = rd.by_group(run, "kind").sum(axis=1)
+    fig = figure()
+    ax, ax2 = fig.subplots(1, 2)
+    ax.plot(cap.index, cap["capital"], color=KIND_COLOURS["capital"], lw=2, label="capital city")
+    ax.plot(cap.index, cap["informal"], color=KIND_COLOURS["informal"], lw=2,
+            label="novostroiki (informal)")
+    ax.yaxis.set_major_formatter(PEOPLE)
+    ax.set_ylabel("people present")
+    ax.set_title("Capital and novostroiki")
+    ax.legend(loc="upper left")
+    _year_axis(ax)
+    share = 100.0 * (cap["capital"] + cap["informal"]) / total.replace(0, np.nan)
+    ax2.plot(share.index, share, color="#333333", lw=2)
+    ax2.set_ylabel("share of national population (%)")
+    ax2.set_title("Capital with novostroiki, share")
+    _year_axis(ax2)
+    return render(fig, "capital_growth", "Capital and novostroiki growth",
+                  "People present in the capital city and its informal settlements (left) and "
+                  "their combined share of everyone present in the country (right).")
+
+
+def registration_gap(run: rd.RunData) -> Rendered:
+    """True vs registered internal moves a year, and the unregistered share."""
+    tot = rd.flow_totals(run)
+    fig = figure()
+    ax, ax2 = fig.subplots(1, 2)
+    ax.plot(tot.index, tot["true"], color="#0072B2", lw=2, label="true moves")
+    ax.plot(tot.index, tot["registered"], color="#E69F00", lw=2, label="registered moves")
+    ax.fill_between(tot.index, tot["registered"], tot["true"], color="#0072B2", alpha=0.12,
+                    label="unregistered")
+    ax.yaxis.set_major_formatter(PEOPLE)
+    ax.set_ylabel("internal moves per year (people)")
+    ax.set_title("True and registered moves")
+    ax.legend(loc="upper right")
+    _year_axis(ax)
+    ax2.plot(tot.index, 100.0 * tot["gap"], color="#D55E00", lw=2)
+    ax2.axhline(32, color="#777777", lw=1, ls="--")
+    ax2.annotate("≥32% unregistered (surveys cited in the seed)", (tot.index.min(), 32),
+                 xytext=(0, 4), textcoords="offset points", fontsize=7.5, color="#555555")
+    ax2.set_ylim(0, 100)
+    ax2.set_ylabel("moves not registered (%)")
+    ax2.set_title("Registration gap")
+    _year_axis(ax2)
+    return render(fig, "registration_gap", "True vs registered flows and the registration gap",
+                  "Internal moves between settlements each year as they happen (true) and as "
+                  "registration records them; right: the share missing from the register.")
+
+
+def abroad(run: rd.RunData) -> Rendered:
+    """People temporarily abroad (stock) and moves abroad and back (flows) per year."""
+    stock = rd.abroad_stock(run)
+    tot = rd.flow_totals(run)
+    fig = figure()
+    ax, ax2 = fig.subplots(1, 2)
+    ax.plot(stock.index, stock.to_numpy(), color="#CC79A7", lw=2)
+    ax.fill_between(stock.index, 0, stock.to_numpy(), color="#CC79A7", alpha=0.2)
+    ax.yaxis.set_major_formatter(PEOPLE)
+    ax.set_ylabel("people abroad (1 January)")
+    ax.set_title("Living abroad")
+    _year_axis(ax)
+    x = tot.index.to_numpy()
+    ax2.bar(x - 0.2, tot["emigration"], width=0.4, color="#D55E00", label="leaving")
+    ax2.bar(x + 0.2, tot["immigration"], width=0.4, color="#009E73", label="returning / arriving")
+    ax2.yaxis.set_major_formatter(PEOPLE)
+    ax2.set_ylabel("moves per year (people)")
+    ax2.set_title("Moves abroad and back")
+    ax2.legend(loc="upper right")
+    _year_axis(ax2)
+    return render(fig, "abroad", "The number abroad",
+                  "Residents temporarily abroad on 1 January (left) and international moves "
+                  "out of and into the country each year (right).")
+
+
+def town_fates(run: rd.RunData, n: int = 15) -> Rendered:
+    """Median change by town type, and the towns that lost the most people."""
+    fates = rd.town_fates(run)
+    y0, y1 = fates.attrs.get("years", (run.years[0], run.years[-1]))
+    fig = figure(8.0, 4.6)
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.2])
+    if not fates.empty:
+        by_type = fates.groupby("town_type")["change_pct"].agg(["median", "count"]).sort_values("median")
+        colours = ["#D55E00" if v < 0 else "#0072B2" for v in by_type["median"]]
+        ax.barh([f"{t} ({c})" for t, c in zip(by_type.index, by_type["count"], strict=True)],
+                by_type["median"], color=colours)
+        worst = fates.head(n).iloc[::-1]
+        ax2.barh(worst["name"].astype(str), worst["change_pct"],
+                 color=["#D55E00" if v < 0 else "#0072B2" for v in worst["change_pct"]])
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_xlabel(f"median change {y0}→{y1} (%)")
+    ax.set_ylabel("town type (number of towns)")
+    ax.set_title("Growth or decline by town type")
+    ax2.axvline(0, color="#333333", lw=0.8)
+    ax2.set_xlabel(f"change in people present {y0}→{y1} (%)")
+    ax2.set_ylabel("city or town")
+    ax2.set_title(f"The {min(n, len(fates))} steepest declines")
+    ax.grid(axis="y", visible=False)
+    ax2.grid(axis="y", visible=False)
+    return render(fig, "town_fates", "Town fates",
+                  "Change in people present in cities and towns between the first and last year, "
+                  "by the seed's town typology (left) and for the most depopulating towns (right).")
+
+
+def directions(run: rd.RunData) -> Rendered:
+    """Internal moves a year along each of the four directions."""
+    table = rd.direction_series(run)
+    fig = figure()
+    ax = fig.add_subplot()
+    for d, colour in zip(rd.DIRECTIONS, ["#0072B2", "#009E73", "#E69F00", "#D55E00"], strict=True):
+        ax.plot(table.index, table[d], color=colour, lw=2, label=rd.DIRECTION_LABELS[d])
+    ax.yaxis.set_major_formatter(PEOPLE)
+    ax.set_ylabel("internal moves per year (people)")
+    _year_axis(ax)
+    ax.legend(loc="upper right")
+    title = "The four directions over time"
+    ax.set_title(title)
+    return render(fig, "directions", title,
+                  "True internal moves each year that go rural → urban, mountain → valley, "
+                  "periphery → centre and south → north (one move may count in several).")
+
+
+# ----------------------------------------------------------------------------- comparison
+
+BAND_PAIRS = [("low", "high"), ("lo", "hi"), ("lower", "upper"), ("p05", "p95"),
+              ("q05", "q95"), ("p5", "p95"), ("q10", "q90"), ("p10", "p90")]
+
+
+def _band(df: pd.DataFrame) -> tuple[str, str] | None:
+    for lo, hi in BAND_PAIRS:
+        if lo in df.columns and hi in df.columns:
+            return lo, hi
+    return None
+
+
+def comparison(run: rd.RunData, max_panels: int = 6) -> Rendered | None:
+    """Scenarios side by side per indicator, with uncertainty bands where the CSV has them.
+
+    ``comparison.csv`` is long: ``scenario, indicator, value`` plus optional ``year`` and a band
+    (``low``/``high``, ``p05``/``p95``, …). With years each indicator is a panel of lines and
+    bands; without, a panel of bars and error bars.
+    """
+    df = run.comparison
+    if df is None:
+        return None
+    path = run.run_dir / "comparison.csv"
+    for col in ("scenario", "indicator", "value"):
+        if col not in df.columns:
+            raise RunStoreError(f"{path}: missing column '{col}' (expected scenario, indicator, "
+                                f"value, optional year and low/high)")
+    band = _band(df)
+    indicators = list(dict.fromkeys(df["indicator"].astype(str)))[:max_panels]
+    scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
+    ncols = min(3, len(indicators))
+    nrows = int(np.ceil(len(indicators) / ncols))
+    fig = figure(3.2 * ncols + 1.0, 2.8 * nrows + 0.6)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    for ax, ind in zip(axes, indicators, strict=False):
+        sub = df[df["indicator"].astype(str) == ind]
+        for i, scen in enumerate(scenarios):
+            rows = sub[sub["scenario"].astype(str) == scen]
+            colour = CYCLE[i % len(CYCLE)]
+            if "year" in df.columns:
+                rows = rows.sort_values("year")
+                ax.plot(rows["year"], rows["value"], color=colour, lw=1.8, label=scen)
+                if band:
+                    ax.fill_between(rows["year"], rows[band[0]], rows[band[1]], color=colour,
+                                    alpha=0.18, lw=0)
+            else:
+                v = float(rows["value"].mean()) if len(rows) else np.nan
+                err = None
+                if band and len(rows):
+                    err = [[v - float(rows[band[0]].mean())], [float(rows[band[1]].mean()) - v]]
+                ax.bar(i, v, color=colour, yerr=err, capsize=3, label=scen)
+        ax.set_title(ind, fontsize=9.5)
+        ax.set_ylabel("value (indicator units)")
+        ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+        if "year" in df.columns:
+            _year_axis(ax)
+        else:
+            ax.set_xticks(range(len(scenarios)), scenarios, rotation=20, fontsize=7.5)
+            ax.set_xlabel("scenario")
+    for ax in axes[len(indicators):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(scenarios)))
+    title = "Scenarios compared"
+    fig.suptitle(title, fontweight="bold", fontsize=10.5)
+    bands = f" with {band[0]}–{band[1]} bands" if band else ""
+    return render(fig, "comparison", title,
+                  f"Each panel is one indicator from comparison.csv, one colour per "
+                  f"scenario{bands}.")
+
+
+def calibration(run: rd.RunData) -> Rendered | None:
+    """Observed targets against simulated values (``calibration.csv``), with the 1:1 line.
+
+    Columns: a name (``target``/``name``/``indicator``), ``observed`` and ``simulated``.
+    """
+    df = run.calibration
+    if df is None:
+        return None
+    path = run.run_dir / "calibration.csv"
+    name_col = next((c for c in ("target", "name", "indicator") if c in df.columns), None)
+    obs_col = next((c for c in ("observed", "obs", "data") if c in df.columns), None)
+    sim_col = next((c for c in ("simulated", "sim", "model", "fitted") if c in df.columns), None)
+    if name_col is None or obs_col is None or sim_col is None:
+        raise RunStoreError(f"{path}: expected columns target, observed, simulated "
+                            f"(got {', '.join(map(str, df.columns))})")
+    obs = pd.to_numeric(df[obs_col], errors="coerce").to_numpy(float)
+    sim = pd.to_numeric(df[sim_col], errors="coerce").to_numpy(float)
+    ok = np.isfinite(obs) & np.isfinite(sim)
+    if not ok.any():
+        raise RunStoreError(f"{path}: columns '{obs_col}' and '{sim_col}' have no numeric rows")
+    fig = figure(7.0, 4.6)
+    ax = fig.add_subplot()
+    pos = ok & (obs > 0) & (sim > 0)
+    log = bool(pos.all() and np.nanmax(obs[ok]) / max(np.nanmin(obs[ok]), 1e-12) > 100)
+    ax.scatter(obs[ok], sim[ok], color="#0072B2", zorder=3)
+    for x, y, label in zip(obs[ok], sim[ok], df.loc[ok, name_col].astype(str), strict=True):
+        ax.annotate(label, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
+    lo = float(min(obs[ok].min(), sim[ok].min()))
+    hi = float(max(obs[ok].max(), sim[ok].max()))
+    ax.plot([lo, hi], [lo, hi], color="#777777", lw=1, ls="--", label="simulated = observed")
+    if log:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.set_xlabel("observed target (target units)")
+    ax.set_ylabel("simulated (target units)")
+    ax.legend(loc="upper left")
+    title = "Calibration fit"
+    ax.set_title(title)
+    return render(fig, "calibration", title,
+                  "Each point is one calibration target from calibration.csv: observed value "
+                  "against the model's; points on the dashed line fit exactly.")
+
+
+def all_charts(run: rd.RunData) -> list[Rendered]:
+    """Every chart of the report, in reading order (optional ones only when their CSV exists)."""
+    out = [population_by_oblast(run), population_by_kind(run), capital_growth(run),
+           registration_gap(run), abroad(run), town_fates(run), directions(run)]
+    for optional in (comparison(run), calibration(run)):
+        if optional is not None:
+            out.append(optional)
+    return out

@@ -1,0 +1,374 @@
+"""Read a run folder for the report and derive the series the figures draw.
+
+Everything here is plain pandas on the run-store tables (``docs/run-store.md``) joined with the
+atlas settlements (``docs/atlas-format.md``). A missing or incomplete run folder, a missing
+table or column, or a place id the atlas does not know raises
+:class:`~kochu.errors.RunStoreError` with one line naming the file and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kochu.errors import AtlasError, KochuError, RunStoreError
+from kochu.runs.store import read_manifest, read_table
+
+#: columns each run table must have (``docs/run-store.md``)
+REQUIRED = {
+    "population": ["year", "month", "place", "present", "permanent"],
+    "flows": ["year", "origin", "destination", "true", "registered"],
+}
+OPTIONAL = {
+    "events": ["year", "month", "abroad"],
+    "indicators": ["year", "indicator", "value"],
+}
+#: settlement columns the report uses (``atlas.settlements``)
+SETTLEMENT_COLUMNS = ["name", "lat", "lon", "oblast", "kind", "urban", "town_type"]
+#: place kinds in display order
+KINDS = ["capital", "city", "town", "rural", "informal"]
+#: the outside world in the flows table
+ABROAD = "abroad"
+#: town kinds whose fates are charted
+TOWN_KINDS = ("city", "town")
+
+
+@dataclass
+class RunData:
+    """One run folder, read and checked: manifest, tables, optional CSVs, atlas settlements."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    population: pd.DataFrame
+    flows: pd.DataFrame
+    settlements: pd.DataFrame
+    events: pd.DataFrame | None = None
+    indicators: pd.DataFrame | None = None
+    comparison: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
+    atlas: Any = field(default=None, repr=False)
+
+    @property
+    def years(self) -> list[int]:
+        """Years with a population on 1 January (or the first month stored), ascending."""
+        return sorted(int(y) for y in self.population["year"].unique())
+
+
+def _check_columns(df: pd.DataFrame, cols: list[str], where: Path) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise RunStoreError(
+            f"{where}: missing column '{missing[0]}' (expected columns {', '.join(cols)})"
+        )
+
+
+def _optional_table(run_dir: Path, manifest: dict[str, Any], name: str) -> pd.DataFrame | None:
+    if f"{name}.parquet" not in manifest["files"]:
+        return None
+    df = read_table(run_dir, name)
+    _check_columns(df, OPTIONAL[name], run_dir / f"{name}.parquet")
+    return df
+
+
+def _optional_csv(run_dir: Path, name: str) -> pd.DataFrame | None:
+    path = run_dir / name
+    if not path.is_file():
+        return None
+    try:
+        df = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RunStoreError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    if df.empty:
+        raise RunStoreError(f"{path}: no rows (expected a header and at least one row)")
+    return df
+
+
+def load_default_atlas(manifest: dict[str, Any] | None = None) -> Any:
+    """The atlas a run was made with: the folder named in its manifest, else the default."""
+    try:
+        from kochu.atlas import load_atlas  # type: ignore[attr-defined]
+    except ImportError:
+        raise AtlasError(
+            "kochu.atlas.load_atlas is not available (the atlas package is incomplete)"
+        ) from None
+    ref = (manifest or {}).get("atlas")
+    if isinstance(ref, str) and ref and Path(ref).is_dir():
+        return load_atlas(ref)
+    return load_atlas()
+
+
+def settlements_of(atlas: Any) -> pd.DataFrame:
+    """The atlas settlements with the columns the report needs (checked)."""
+    st = atlas.settlements
+    missing = [c for c in SETTLEMENT_COLUMNS if c not in st.columns]
+    if missing:
+        raise AtlasError(
+            f"atlas settlements: missing column '{missing[0]}' "
+            f"(expected {', '.join(SETTLEMENT_COLUMNS)})"
+        )
+    return st
+
+
+def load_run(run_dir: str | Path, atlas: Any = None) -> RunData:
+    """Read and check a run folder; ``atlas`` defaults to the one named in the manifest."""
+    folder = Path(run_dir)
+    manifest = read_manifest(folder, verify=True)
+    tables = {}
+    for name, cols in REQUIRED.items():
+        if f"{name}.parquet" not in manifest["files"]:
+            raise RunStoreError(
+                f"{folder / (name + '.parquet')}: missing — a report needs the tables "
+                f"{', '.join(REQUIRED)}"
+            )
+        df = read_table(folder, name)
+        _check_columns(df, cols, folder / f"{name}.parquet")
+        if df.empty:
+            raise RunStoreError(f"{folder / (name + '.parquet')}: no rows")
+        tables[name] = df
+    if atlas is None:
+        atlas = load_default_atlas(manifest)
+    st = settlements_of(atlas)
+    unknown = sorted(set(tables["population"]["place"]) - set(st.index))
+    if unknown:
+        raise RunStoreError(
+            f"{folder / 'population.parquet'}: column 'place' has id '{unknown[0]}' that is not "
+            f"a settlement of the atlas ({len(unknown)} unknown ids)"
+        )
+    known = set(st.index) | {ABROAD}
+    for col in ("origin", "destination"):
+        bad = sorted(set(tables["flows"][col]) - known)
+        if bad:
+            raise RunStoreError(
+                f"{folder / 'flows.parquet'}: column '{col}' has id '{bad[0]}' that is not a "
+                f"settlement of the atlas or '{ABROAD}'"
+            )
+    return RunData(
+        run_dir=folder,
+        manifest=manifest,
+        population=tables["population"],
+        flows=tables["flows"],
+        settlements=st,
+        events=_optional_table(folder, manifest, "events"),
+        indicators=_optional_table(folder, manifest, "indicators"),
+        comparison=_optional_csv(folder, "comparison.csv"),
+        calibration=_optional_csv(folder, "calibration.csv"),
+        atlas=atlas,
+    )
+
+
+# ----------------------------------------------------------------------------- populations
+
+
+def january(pop: pd.DataFrame) -> pd.DataFrame:
+    """Population rows at the first stored month of each year (1 January when present)."""
+    first = pop.groupby("year")["month"].transform("min")
+    return pop[pop["month"] == first]
+
+
+def joined(run: RunData) -> pd.DataFrame:
+    """January populations joined with the settlement attributes."""
+    jan = january(run.population)
+    return jan.join(run.settlements[SETTLEMENT_COLUMNS], on="place")
+
+
+def by_group(run: RunData, column: str, measure: str = "present") -> pd.DataFrame:
+    """Year × group table of ``measure`` summed over settlements (groups in a stable order)."""
+    table = joined(run).pivot_table(
+        index="year", columns=column, values=measure, aggfunc="sum", fill_value=0
+    )
+    if column == "kind":
+        table = table.reindex(columns=[k for k in KINDS if k in table.columns])
+    else:
+        table = table.reindex(columns=sorted(table.columns, key=str))
+    return table.sort_index()
+
+
+def capital_growth(run: RunData) -> pd.DataFrame:
+    """Year × (capital, informal) people present: the capital city and its novostroiki."""
+    table = by_group(run, "kind")
+    out = pd.DataFrame(index=table.index)
+    for kind in ("capital", "informal"):
+        out[kind] = table[kind] if kind in table.columns else 0
+    return out
+
+
+def last_population(run: RunData, measure: str = "present") -> pd.Series:
+    """People present by settlement id in the last year stored (1 January)."""
+    jan = january(run.population)
+    last = jan[jan["year"] == jan["year"].max()]
+    return last.groupby("place")[measure].sum()
+
+
+def abroad_stock(run: RunData) -> pd.Series:
+    """People temporarily abroad on 1 January by year (events table, else permanent − present)."""
+    if run.events is not None and not run.events.empty:
+        ev = january(run.events)
+        return ev.groupby("year")["abroad"].sum().astype(float).sort_index()
+    jan = january(run.population)
+    return (jan["permanent"] - jan["present"]).groupby(jan["year"]).sum().astype(float)
+
+
+# ----------------------------------------------------------------------------- flows
+
+
+def flow_totals(run: RunData) -> pd.DataFrame:
+    """Per year: internal moves true and registered, the registration gap, and moves abroad."""
+    fl = run.flows
+    internal = fl[(fl["origin"] != ABROAD) & (fl["destination"] != ABROAD)]
+    out = internal.groupby("year")[["true", "registered"]].sum().astype(float)
+    out["gap"] = 1.0 - out["registered"] / out["true"].replace(0.0, np.nan)
+    out["emigration"] = fl[fl["destination"] == ABROAD].groupby("year")["true"].sum()
+    out["immigration"] = fl[fl["origin"] == ABROAD].groupby("year")["true"].sum()
+    return out.fillna({"emigration": 0.0, "immigration": 0.0}).sort_index()
+
+
+def recent_years(run: RunData, n: int = 5) -> list[int]:
+    """The last ``n`` years with flows."""
+    years = sorted(int(y) for y in run.flows["year"].unique())
+    return years[-n:]
+
+
+def top_flows(run: RunData, years: list[int], n: int = 40) -> pd.DataFrame:
+    """The ``n`` largest internal origin→destination flows (mean true moves a year over ``years``),
+    with coordinates; columns origin, destination, true, registered, lat0, lon0, lat1, lon1."""
+    fl = run.flows[run.flows["year"].isin(years)]
+    fl = fl[(fl["origin"] != ABROAD) & (fl["destination"] != ABROAD)]
+    fl = fl[fl["origin"] != fl["destination"]]
+    agg = fl.groupby(["origin", "destination"])[["true", "registered"]].sum() / max(len(years), 1)
+    agg = agg.reset_index().sort_values(["true", "origin", "destination"], ascending=[False, True, True])
+    agg = agg.head(n).reset_index(drop=True)
+    st = run.settlements
+    agg["lat0"] = st.loc[agg["origin"], "lat"].to_numpy(dtype=float)
+    agg["lon0"] = st.loc[agg["origin"], "lon"].to_numpy(dtype=float)
+    agg["lat1"] = st.loc[agg["destination"], "lat"].to_numpy(dtype=float)
+    agg["lon1"] = st.loc[agg["destination"], "lon"].to_numpy(dtype=float)
+    return agg
+
+
+# ----------------------------------------------------------------------------- town fates
+
+
+def town_fates(run: RunData) -> pd.DataFrame:
+    """Every city/town: people present in the first and last year and the change in percent,
+    sorted from the steepest decline; columns name, oblast, town_type, first, last, change_pct."""
+    jan = january(run.population)
+    y0, y1 = int(jan["year"].min()), int(jan["year"].max())
+    st = run.settlements
+    towns = st[st["kind"].isin(TOWN_KINDS)]
+    p0 = jan[jan["year"] == y0].groupby("place")["present"].sum()
+    p1 = jan[jan["year"] == y1].groupby("place")["present"].sum()
+    out = towns[["name", "oblast", "town_type"]].copy()
+    out["first"] = p0.reindex(out.index).astype(float)
+    out["last"] = p1.reindex(out.index).astype(float)
+    out = out.dropna(subset=["first", "last"])
+    out = out[out["first"] > 0]
+    out["change_pct"] = 100.0 * (out["last"] / out["first"] - 1.0)
+    out.attrs["years"] = (y0, y1)
+    return out.sort_values(["change_pct", "name"])
+
+
+# ----------------------------------------------------------------------------- directions
+
+#: the four directions of the seed, in display order
+DIRECTIONS = ["rural_to_urban", "mountain_to_valley", "periphery_to_centre", "south_to_north"]
+DIRECTION_LABELS = {
+    "rural_to_urban": "rural → urban",
+    "mountain_to_valley": "mountain → valley",
+    "periphery_to_centre": "periphery → centre",
+    "south_to_north": "south → north",
+}
+
+
+def direction_masks(flows: pd.DataFrame, run: RunData) -> dict[str, np.ndarray]:
+    """Which internal flows count in each of the four directions (one move may count in several).
+
+    Uses :func:`kochu.flows.directions.decompose` when that module provides per-flow masks;
+    otherwise these report-side definitions from the atlas attributes: rural → urban =
+    ``urban`` 0 → 1; mountain → valley = destination at least 500 m lower; periphery → centre =
+    destination of higher administrative rank (smaller ``admin_rank``); south → north =
+    ``north`` 0 → 1.
+    """
+    st = run.settlements
+    o = st.reindex(flows["origin"])
+    d = st.reindex(flows["destination"])
+
+    def col(frame: pd.DataFrame, name: str) -> np.ndarray:
+        if name not in frame.columns:
+            return np.full(len(frame), np.nan)
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+
+    with np.errstate(invalid="ignore"):
+        return {
+            "rural_to_urban": (col(o, "urban") == 0) & (col(d, "urban") == 1),
+            "mountain_to_valley": (col(o, "elevation_m") - col(d, "elevation_m")) >= 500.0,
+            "periphery_to_centre": col(d, "admin_rank") < col(o, "admin_rank"),
+            "south_to_north": (col(o, "north") == 0) & (col(d, "north") == 1),
+        }
+
+
+def direction_series(run: RunData) -> pd.DataFrame:
+    """Year × direction: true internal moves along each of the four directions.
+
+    Prefers the run's ``indicators`` rows named ``direction_<name>`` (written by
+    ``kochu.indicators``); otherwise classifies the flows with :func:`direction_masks`.
+    """
+    if run.indicators is not None:
+        ind = run.indicators
+        names = {f"direction_{d}": d for d in DIRECTIONS}
+        rows = ind[ind["indicator"].isin(list(names))]
+        if not rows.empty:
+            table = rows.pivot_table(index="year", columns="indicator", values="value", aggfunc="sum")
+            table = table.rename(columns=names)
+            return table.reindex(columns=DIRECTIONS).fillna(0.0).sort_index()
+    fl = run.flows
+    fl = fl[(fl["origin"] != ABROAD) & (fl["destination"] != ABROAD)].reset_index(drop=True)
+    masks = direction_masks(fl, run)
+    out = pd.DataFrame({d: np.where(masks[d], fl["true"].to_numpy(float), 0.0) for d in DIRECTIONS})
+    out["year"] = fl["year"].to_numpy()
+    return out.groupby("year")[DIRECTIONS].sum().sort_index()
+
+
+# ----------------------------------------------------------------------------- manifest text
+
+
+def describe(run: RunData) -> dict[str, str]:
+    """Short human-readable facts from the manifest for the report header."""
+    m = run.manifest
+    scen = m.get("scenario")
+    if isinstance(scen, dict):
+        scen_name = str(scen.get("name") or scen.get("title") or "unnamed scenario")
+    else:
+        scen_name = str(scen) if scen else "baseline"
+    timing = m.get("timing") or {}
+    out = {
+        "scenario": scen_name,
+        "kochu version": str(m.get("kochu_version", "?")),
+        "seed": str(m.get("seed", "?")),
+        "scale": str(m.get("scale", "?")),
+        "years": f"{m.get('start_year', min(run.years))}–{m.get('until', max(run.years))}",
+        "data hash": str(m.get("data_hash", "?"))[:12],
+    }
+    if isinstance(timing, dict) and timing.get("seconds") is not None:
+        out["run time"] = f"{float(timing['seconds']):.1f} s"
+    return out
+
+
+def scenario_json(run: RunData) -> str:
+    """The manifest's scenario as indented JSON (for the report's appendix)."""
+    return json.dumps(run.manifest.get("scenario"), indent=2, sort_keys=True, default=str)
+
+
+def safe_load_run(run_dir: str | Path, atlas: Any = None) -> RunData:
+    """:func:`load_run`, turning unexpected parsing failures into one-line RunStoreErrors."""
+    try:
+        return load_run(run_dir, atlas=atlas)
+    except KochuError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunStoreError(f"{run_dir}: unreadable run folder ({msg})") from None
