@@ -20,6 +20,11 @@ ABROAD = "abroad"
 COLUMNS = ["year", "indicator", "value"]
 
 
+def flag(values: pd.Series) -> pd.Series:
+    """A 0/1 atlas column (``0``/``1`` as text, numbers or empty) as int64, empty = 0."""
+    return pd.to_numeric(values, errors="coerce").fillna(0).astype("int64")
+
+
 def long(rows: list[tuple[int, str, float]]) -> pd.DataFrame:
     """The indicator long table (``year, indicator, value``) from ``(year, name, value)`` rows."""
     df = pd.DataFrame(rows, columns=COLUMNS)

@@ -31,7 +31,15 @@ import pandas as pd
 from kochu.indicators import balance as B
 from kochu.indicators import migration as M
 from kochu.indicators import places as P
-from kochu.indicators.common import capital_ids, frame_rows, group_sum, january, long, series_rows
+from kochu.indicators.common import (
+    capital_ids,
+    flag,
+    frame_rows,
+    group_sum,
+    january,
+    long,
+    series_rows,
+)
 
 
 def _static_attribute(atlas: Any, name: str) -> pd.Series:
@@ -87,7 +95,7 @@ def compute(
     flows = tables["flows"]
     unit_of = s["oblast"]
     cap = capital_ids(s)
-    border = list(s.index[s["border"].fillna(0).astype(int) == 1])
+    border = list(s.index[flag(s["border"]) == 1])
 
     rows = series_rows("population.total", jan.sum(axis=1))
     rows += frame_rows("primacy", B.primacy(jan, cap, second_city(jan, s, cap)))

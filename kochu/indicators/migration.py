@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kochu.indicators.common import ABROAD, internal, safe_div
+from kochu.indicators.common import ABROAD, flag, internal, safe_div
 
 #: elevation (m) from which a place counts as "mountain" in the four directions
 MOUNTAIN_M = 1500.0
@@ -69,8 +69,15 @@ def directions(flows: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
     """Year × ``<direction>.<forward|reverse|net|share_of_moves>`` of internal true moves."""
     from kochu.flows.directions import decompose
 
-    cols = ["urban", "elevation_m", "admin_rank", "north"]
-    attrs = places[cols]
+    attrs = pd.DataFrame(
+        {
+            "urban": flag(places["urban"]),
+            "elevation_m": pd.to_numeric(places["elevation_m"], errors="coerce").astype("float64"),
+            "admin_rank": pd.to_numeric(places["admin_rank"], errors="coerce").astype("int64"),
+            "north": flag(places["north"]),
+        },
+        index=places.index,
+    )
     rows: dict[int, dict[str, float]] = {}
     for year, f in internal(flows).groupby("year", sort=True):
         od = f.rename(columns={"true": "flow"})[["origin", "destination", "flow"]]
