@@ -1,0 +1,221 @@
+"""Demographic inputs of the projection, derived from an atlas and the national UN series.
+
+Methods (all ``derived``; sources in ``kochu/projection/data/national_un_wpp.csv`` and the
+atlas ``vital_rates.csv`` / ``age_structure.csv``):
+
+* **Mortality**: national Brass-logit life tables reproducing UN WPP e0 by sex and year
+  (:mod:`kochu.projection.lifetable`); each first-level unit's hazards are scaled by
+  ``k = CDR_unit / CDR_national`` (atlas ``vital_rates.csv``). Years before the first UN year
+  use the first; after the last data year rates are held constant (constant-rates variant).
+* **Fertility**: a gamma-shaped age schedule over ages 15-49 with mode 26 and s.d. 6.5 years
+  (the simulation's ``fertility_peak_age``/``fertility_spread``), scaled each year so that
+  each place's births equal its unit's crude birth rate times its population on 1 January.
+  After the last data year the scale (≈ the total fertility rate) is held at the mean of the
+  last three data years (constant-fertility variant).
+* **International migration**: national net migrants from UN WPP 2022 for 1990-2015; the
+  1989-94 total is rescaled to the national statistics figure −339,600 (1989 taken equal to
+  1990 before rescaling, ``../shared/data/README.md``). The net count is shared among places
+  in proportion to population × ``north_weight`` for northern places before 2000 (the
+  Slavic/German exodus left from the north and the towns, seed), × 1 afterwards. It is applied
+  as a per-capita rate (UN net migrants / UN population, population = births / CBR), so any
+  atlas scale works. After the last data year the mean rate of the last five data years is held. The age-sex
+  profile is the Rogers-Castro model migration schedule (Rogers & Castro 1981, typical values).
+* **Initial population**: the atlas population of ``start_year`` by place, with the national
+  age-sex structure of the nearest year (5-year groups split evenly into single years; the
+  open group over ages by the life table's ``L_x``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kochu.errors import KochuError
+from kochu.projection.lifetable import (
+    OPEN_AGE,
+    alpha_for_e0,
+    life_table,
+    projection_survival,
+)
+from kochu.projection.model import N_AGES, YearRates
+
+DATA = Path(__file__).parent / "data"
+#: national emigration 1989-94, national statistics (README of ../shared/data)
+NET_EMIGRATION_1989_94 = -339_600
+AGES = np.arange(N_AGES)
+
+
+def national_series() -> pd.DataFrame:
+    """UN WPP 2022 national series by year (e0 by sex, TFR, CBR, CDR, net migration)."""
+    return pd.read_csv(DATA / "national_un_wpp.csv").set_index("year")
+
+
+def fertility_shape(mode: float = 26.0, sd: float = 6.5) -> np.ndarray:
+    """Gamma-shaped fertility schedule over single ages (sums to 1; zero outside 15-49)."""
+    theta = (-(mode - 15.0) + np.sqrt((mode - 15.0) ** 2 + 4 * sd**2)) / 2.0
+    k = sd**2 / theta**2
+    x = AGES + 0.5 - 15.0
+    phi = np.where((AGES >= 15) & (AGES <= 49), np.power(np.clip(x, 1e-9, None), k - 1) * np.exp(-x / theta), 0.0)
+    return phi / phi.sum()
+
+
+def rogers_castro(peak_shift: float = 0.0) -> np.ndarray:
+    """Rogers-Castro model migration schedule by single age (max 1)."""
+    x = AGES + 0.5
+    a1, al1, a2, al2, mu2, lam2, c = 0.02, 0.1, 0.06, 0.11, 20.0 + peak_shift, 0.4, 0.003
+    m = a1 * np.exp(-al1 * x) + a2 * np.exp(-al2 * (x - mu2) - np.exp(-lam2 * (x - mu2))) + c
+    return m / m.max()
+
+
+def national_net_migration(series: pd.DataFrame | None = None) -> pd.Series:
+    """Net international migrants by year 1989-2015 (see module docstring)."""
+    s = (series if series is not None else national_series())["net_migration"].astype(float)
+    s.loc[1989] = s.loc[1990]
+    s = s.sort_index()
+    early = s.loc[1989:1994]
+    s.loc[1989:1994] = early * (NET_EMIGRATION_1989_94 / early.sum())
+    return s
+
+
+def national_net_rate(series: pd.DataFrame | None = None) -> pd.Series:
+    """Net international migration per person per year (UN population = births / CBR)."""
+    ser = series if series is not None else national_series()
+    pop = ser["births"] / ser["crude_birth_rate"] * 1000.0
+    pop.loc[1989] = pop.loc[1990] * 0.985  # 1989 from 1990 (≈1.5 % growth, UN 1990-91)
+    return national_net_migration(ser) / pop.sort_index()
+
+
+_GROUP = re.compile(r"^(\d+)(?:-(\d+)|\+)$")
+
+
+def single_year_structure(age_structure: pd.DataFrame, year: int) -> np.ndarray:
+    """National age-sex shares (2, N_AGES) from 5-year groups of the nearest year."""
+    if age_structure.empty:
+        raise KochuError("age_structure.csv: empty (the projection needs a national age structure)")
+    years = np.array(sorted(age_structure["year"].unique()))
+    near = int(years[np.argmin(np.abs(years - year))])
+    rows = age_structure[age_structure["year"] == near]
+    lt = life_table(alpha_for_e0(np.array([64.0])))
+    lx_w = lt.Lx[0, :N_AGES]
+    out = np.zeros((2, N_AGES))
+    for _, r in rows.iterrows():
+        m = _GROUP.match(str(r["age_group"]).strip())
+        if not m or r["sex"] not in ("male", "female"):
+            raise KochuError(f"age_structure.csv: age_group '{r['age_group']}' / sex '{r['sex']}': "
+                             "expected like '0-4' or '80+' and male/female")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) else OPEN_AGE
+        lo, hi = min(lo, OPEN_AGE), min(hi, OPEN_AGE)
+        w = np.ones(hi - lo + 1) if m.group(2) else lx_w[lo : hi + 1]
+        out[0 if r["sex"] == "male" else 1, lo : hi + 1] += float(r["population"]) * w / w.sum()
+    return out / out.sum()
+
+
+def initial_population(atlas, places: list[str], year: int = 1989, measure: str = "de_facto") -> np.ndarray:
+    """Age-sex-place population (2, N_AGES, n) on 1 January ``year``."""
+    level = atlas.places.loc[places[0], "level"]
+    pop = atlas.population(year, measure, level).reindex(places).to_numpy(float)
+    return single_year_structure(atlas.age_structure, year)[:, :, None] * pop[None, None, :]
+
+
+@dataclass
+class DemographyOptions:
+    """Projection-side demographic settings (not behaviour parameters of the simulation)."""
+
+    last_data_year: int = 2015  # rates after this year are held (backtests set 2009)
+    intl_scale: float = 1.0  # multiplier on national net international migration
+    north_weight: float = 4.0  # weight of northern places in net emigration before 2000
+    fertility_mode: float = 26.0
+    fertility_sd: float = 6.5
+    sex_ratio: float = 0.512
+
+
+class DemographicRates:
+    """Callable ``(year, pop) -> YearRates`` for the places of an atlas (see module docstring)."""
+
+    def __init__(self, atlas, places: list[str], options: DemographyOptions | None = None) -> None:
+        self.opt = options or DemographyOptions()
+        self.places = list(places)
+        series = national_series()
+        self.series = series.loc[: self.opt.last_data_year]
+        info = atlas.places.loc[self.places]
+        country = atlas.level("country").index[0]
+        self.units = [u if isinstance(u, str) else country for u in info["oblast_id"]]
+        self.north = info["north"].fillna(0).to_numpy(float) if "north" in info else np.zeros(len(places))
+        self.cbr, self.cdr = self._unit_rates(atlas, country)
+        self.net = national_net_rate(series).loc[: self.opt.last_data_year] * self.opt.intl_scale
+        self.phi = fertility_shape(self.opt.fertility_mode, self.opt.fertility_sd)
+        self.profile = np.stack([rogers_castro(), rogers_castro()])
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._scale: dict[int, np.ndarray] = {}
+
+    def _unit_rates(self, atlas, country: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        vr = atlas.vital_rates
+        vr = vr[vr["year"] <= self.opt.last_data_year]
+        nat = self.series[["crude_birth_rate", "crude_death_rate"]]
+        cols = {}
+        for name in ("crude_birth_rate", "crude_death_rate"):
+            wide = vr.pivot_table(index="year", columns="unit", values=name, aggfunc="first")
+            if country not in wide.columns:
+                wide[country] = nat[name]
+            years = range(min(1989, int(nat.index.min())), self.opt.last_data_year + 1)
+            wide = wide.reindex(years).ffill().bfill()
+            for u in set(self.units) - set(wide.columns):
+                wide[u] = wide[country]
+            cols[name] = wide
+        return cols["crude_birth_rate"], cols["crude_death_rate"]
+
+    def _year_row(self, table: pd.DataFrame, year: int) -> pd.Series:
+        y = min(max(year, int(table.index.min())), int(table.index.max()))
+        return table.loc[y]
+
+    def _national_survival(self, year: int) -> tuple[np.ndarray, np.ndarray]:
+        y = min(max(year, int(self.series.index.min())), int(self.series.index.max()))
+        if y not in self._tables:
+            e0 = self.series.loc[y, ["e0_male", "e0_female"]].to_numpy(float)
+            self._tables[y] = projection_survival(life_table(alpha_for_e0(e0)))
+        return self._tables[y]
+
+    def __call__(self, year: int, pop: np.ndarray) -> YearRates:
+        cdr = self._year_row(self.cdr, year)
+        k = np.array([cdr[u] for u in self.units]) / self._national_cdr(year)
+        s_b, s_a = self._national_survival(year)
+        s_birth = np.power(s_b[:, None], k[None, :])
+        s_age = np.power(s_a[:, :, None], k[None, None, :])
+        fert = self._fertility(year, pop)
+        intl = self._international(year, pop)
+        return YearRates(s_birth=s_birth, s_age=s_age, fertility=fert, international=intl,
+                         profile=self.profile, sex_ratio=self.opt.sex_ratio)
+
+    def _national_cdr(self, year: int) -> float:
+        y = min(max(year, int(self.series.index.min())), int(self.series.index.max()))
+        return float(self.series.loc[y, "crude_death_rate"])
+
+    def _fertility(self, year: int, pop: np.ndarray) -> np.ndarray:
+        if year <= self.opt.last_data_year:
+            cbr = self._year_row(self.cbr, year)
+            target = np.array([cbr[u] for u in self.units]) / 1000.0 * pop.sum(axis=(0, 1))
+            exposure = self.phi @ pop[1]
+            scale = np.divide(target, exposure, out=np.zeros_like(target), where=exposure > 0)
+            self._scale[year] = scale
+        else:
+            recent = [self._scale[y] for y in sorted(self._scale)[-3:]]
+            if not recent:
+                series_tfr = float(self.series["tfr"].iloc[-1])
+                recent = [np.full(len(self.places), series_tfr)]
+            scale = np.mean(recent, axis=0)
+        return self.phi[:, None] * scale[None, :]
+
+    def _international(self, year: int, pop: np.ndarray) -> np.ndarray:
+        tot = pop.sum(axis=(0, 1))
+        if year <= int(self.net.index.max()):
+            rate = float(self.net.loc[max(year, int(self.net.index.min()))])
+        else:
+            rate = float(self.net.iloc[-5:].mean())
+        national = rate * tot.sum()
+        w = tot * (np.where(self.north > 0, self.opt.north_weight, 1.0) if year < 2000 else 1.0)
+        return national * w / w.sum()
