@@ -1,0 +1,103 @@
+"""First-level (oblast) series by year: observed values, back-cast and carry-forward.
+
+Values come from the atlas (``attributes.csv`` rows at oblast level) where it has the
+attribute, otherwise from the drivers' own copy ``data/oblast_indicators.csv`` (same
+sources). For each indicator, :func:`oblast_matrix` returns a (n_oblasts, n_years) table:
+
+- **observed years**: the value; between observations: linear interpolation;
+- **before an oblast's first observation** (most series start 2006–2011): the oblast keeps the
+  *relative position* it had at its first observation, i.e. its deviation from the
+  cross-oblast mean, ``x(t) = m(t) + g(t) · (x_first − m_first)``, where ``m(t)`` is the
+  unweighted mean over the oblasts observed in ``t`` (held before the first year anyone is
+  observed) and ``g(t)`` is the *gap factor*: 1 by default (hold), or ``gap_1989`` in 1989
+  rising linearly to 1 at the first observation. The seed says the north–south gap "arose
+  during Soviet rule and has been exacerbated since independence"; no source quantifies it,
+  so ``gap_1989`` is a documented parameter (default 1.0) for calibration;
+- **after the last observation** (2015 at the latest; nothing later exists by design): the
+  same rule with ``g = 1``, which with ``m`` held equals carrying the last value forward;
+- an oblast with no observation at all gets ``m(t)`` (stated in the source text).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kochu.drivers.sources import read
+
+
+def observations(atlas, indicator: str, oblasts: pd.DataFrame) -> tuple[dict[str, pd.Series], str]:
+    """Observed values by oblast name (Series by year) and the source text."""
+    out: dict[str, pd.Series] = {}
+    texts: list[str] = []
+    att = getattr(atlas, "attributes", None)
+    if att is not None and len(att):
+        rows = att[(att["attribute"] == indicator) & att["place"].isin(oblasts.index) & att["year"].notna()]
+        for pid, g in rows.groupby("place", sort=False):
+            out[oblasts.loc[pid, "name"]] = g.set_index(g["year"].astype(int))["value"].astype(float).sort_index()
+        if len(rows):
+            texts.append(f"atlas attributes.csv '{indicator}' ({'; '.join(rows['source'].astype(str).unique()[:3])})")
+    own = read("oblast_indicators.csv")
+    own = own[own["indicator"] == indicator]
+    used = []
+    for name in oblasts["name"]:
+        if name in out:
+            continue
+        g = own[own["unit"] == name]
+        if len(g):
+            out[name] = g.set_index("year")["value"].astype(float).sort_index()
+            used.append(name)
+    if used:
+        srcs = own[own["unit"].isin(used)]["source"].unique()
+        texts.append(f"kochu/drivers/data/oblast_indicators.csv '{indicator}' for {', '.join(used)}: "
+                     + " | ".join(srcs))
+    return out, "; ".join(texts) if texts else f"no data for '{indicator}'"
+
+
+def oblast_matrix(
+    atlas, indicator: str, oblasts: pd.DataFrame, years: np.ndarray, gap_1989: float = 1.0
+) -> tuple[pd.DataFrame | None, str]:
+    """Complete (oblast name × year) table of ``indicator`` by the module's rules.
+
+    Returns ``(None, text)`` when no oblast has any observation.
+    """
+    obs, text = observations(atlas, indicator, oblasts)
+    if not obs:
+        return None, text
+    names = list(oblasts["name"])
+    inside = pd.DataFrame(np.nan, index=names, columns=years)
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for name, s in obs.items():
+        s = s.dropna()
+        if s.empty:
+            continue
+        first[name], last[name] = int(s.index.min()), int(s.index.max())
+        span = (years >= first[name]) & (years <= last[name])
+        inside.loc[name, years[span]] = np.interp(years[span], s.index.to_numpy(float), s.to_numpy(float))
+    m = inside.mean(axis=0, skipna=True)
+    m = m.interpolate(limit_direction="both") if m.notna().any() else m.fillna(0.0)
+    out = inside.copy()
+    for name in names:
+        if name not in first:
+            out.loc[name] = m
+            continue
+        f, la = first[name], last[name]
+        dev_f = inside.loc[name, f] - m[f] if f in m.index else 0.0
+        dev_l = inside.loc[name, la] - m[la] if la in m.index else 0.0
+        before = years < f
+        if before.any():
+            t = years[before].astype(float)
+            g = np.clip(gap_1989 + (1.0 - gap_1989) * (t - 1989.0) / max(f - 1989.0, 1.0), gap_1989, 1.0)
+            g = np.where(t < 1989, gap_1989, g)
+            out.loc[name, years[before]] = m[years[before]].to_numpy() + g * dev_f
+        after = years > la
+        if after.any():
+            out.loc[name, years[after]] = m[years[after]].to_numpy() + dev_l
+    missing = [n for n in names if n not in first]
+    rule = (f"observed years as given, linear between; before the first observation the oblast's "
+            f"deviation from the cross-oblast mean is held (gap factor {gap_1989:g} in 1989 → 1); "
+            "after the last observation the last value is carried forward")
+    if missing:
+        rule += f"; no data for {', '.join(missing)}: cross-oblast mean used"
+    return out, f"{text}. Method: {rule}"

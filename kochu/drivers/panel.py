@@ -1,0 +1,408 @@
+"""Push–pull components per settlement and year (the panel).
+
+Each component is built from *raw indicators* (natural units, kept in ``Drivers.raw``), each
+standardized as a z-score against the **2009 cross-section of settlements** (unweighted mean
+and standard deviation; a constant indicator gets sd 1), so values are comparable across
+years. A component is the mean of its signed z-scores (plus the 0/1 flags named below),
+standardized again against 2009. Oblast values are broadcast to their settlements (see
+:mod:`kochu.drivers.oblast` for the back-cast and carry-forward rules), then differentiated
+within the oblast by the rules below. Higher is better for every component except
+``hazard`` and ``remoteness`` (higher = more exposed / more remote).
+
+``income``
+    ``grp_rel`` = log GRP per capita − the cross-oblast mean of logs (a relative measure:
+    nominal som are not comparable across years); ``poverty`` (sign −) = oblast poverty rate ×
+    urban/rural ratio of 2009 (urban 22.0%, rural 37.1%, national 31.7%; World Bank 2009) for
+    settlements of mixed units (Bishkek, Osh city as given), plus the altitude gradient:
+    "poverty rises with altitude zone" (World Bank 2009) — the slope of 2009 oblast poverty on
+    the oblasts' population-weighted mean settlement elevation (OLS across mixed units,
+    floored at 0) × the settlement's elevation above its oblast mean; clipped to [0, 1].
+    The 1991 withdrawal of farm subsidies is *not* folded in: combine ``regime.farm_subsidy``
+    with rurality in the utility.
+``jobs``
+    ``employment`` = 1 − LFS unemployment rate; ``manufacturing`` = manufacturing share of
+    employment (both oblast). Then the seed's town typology is added in standard deviations
+    (``town_type_effects.csv``): mining towns +1 SD while their mine operates (closure years in
+    ``mining_closures.csv``; unmatched mining towns follow ``regime.mining_jobs``),
+    capital satellites / transport / tourism / border-trade towns +0.5, remote towns −0.5.
+``land``
+    ``land_ha`` = expected farm land per person in rural settlements: parcel 2 ha × share
+    owning (north 21%, south 10%; World Bank 2007 via the seed) — or the atlas's oblast
+    ``land_per_capita_ha`` where it has one — scaled by national cultivated area per person
+    relative to 2009 (FAO cultivated area / UN WPP population); 0 in towns and novostroiki.
+``education``
+    ``hei_access`` = log(1 + Σ_q HEI_q · exp(−hours_pq / 1 h)): higher-education institutions
+    reachable within about a daily commute. HEI: the capital holds 19/26 of the national count
+    (1994, Library of Congress), the rest is split equally among the other oblast centres
+    (admin_rank 1; an assumption: only the Bishkek share is sourced); national count 9 (1990),
+    33 (1995), 49 (2005; open.kg), interpolated, held after 2005.
+``health``
+    ``doctors`` = doctors per 10,000 of the oblast (2010–2015, NSC); no within-oblast split.
+``services``
+    ``water`` = oblast safely-managed drinking water × (national urban or rural coverage /
+    national total) — before 2011 the national urban/rural coverage is interpolated from
+    1994 (86% / 75%, FAO) so services improve over time; ``sanitation`` = oblast safely
+    managed sanitation. Novostroiki (kind ``informal``): illegal ones have no water and no
+    sewage (seed; Altyn-Kazyk "no water", 2012) before and after founding; legal/legalised
+    ones get the rural values of Chuy (the peri-urban villages; own oblast if no Chuy) from
+    their legalisation year (1991 for those founded 1989–91, 2003 for Kalys-Ordo, else one
+    year after founding as for Kalys-Ordo) and nothing before.
+``hazard``
+    ``disaster_deaths_per_100k`` (oblast mean 2007–2015 of SDG 1.5.1 deaths, blank years = 0
+    as the source notes, per 100,000 of the 2009 population) and ``landslide_share`` (95% of
+    the 4,500 landslide-prone places in the south, 2003) as z-scores, plus two 0/1 flags:
+    ``tailings`` (settlement named in the tailings table of shared hazards.csv) and the atlas's
+    ``hazard_zone``.
+``remoteness``
+    ``hours_to_capital`` and ``hours_to_centre`` (oblast centre = the settlement of lowest
+    admin_rank, ties by 2009 population) from the travel-hour matrix; static.
+``urban``
+    ``amenity`` = ½·urban + ½·(4 − admin_rank)/4 (capital 1, … village 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kochu.drivers.oblast import oblast_matrix
+from kochu.drivers.places import PlaceFacts
+from kochu.drivers.sources import interp, norm_name, read, series, series_source
+from kochu.errors import KochuError
+
+COMPONENTS = ("income", "jobs", "land", "education", "health", "services", "hazard", "remoteness", "urban")
+BASE_YEAR = 2009
+COMMUTE_HOURS = 1.0
+TAILINGS_SITES = ("Mailuu-Suu", "Min-Kush", "Kadji-Say", "Ak-Tyuz", "Orlovka", "Sumsar",
+                  "Shekaftar", "Kara-Balta", "Aydarken", "Khaidarkan", "Kadamjay", "Kyzyl-Jar")
+_TAILINGS_SOURCE = ("shared hazards.csv tailings rows (Mailuu-Suu 23 tailings ≈2 M m³; Min-Kush; Kadji-Say; "
+                    "Ak-Tyuz; Orlovka; Sumsar; Shekaftar; Kyzyl-Jar; Kara-Balta; Khaidarkan; Kadamjay) "
+                    "and notes/roads-drivers.md §3")
+
+
+class Panel:
+    """Builds raw indicators and components for ``years`` over the settlements of ``facts``."""
+
+    def __init__(self, atlas, facts: PlaceFacts, years: np.ndarray, gap_1989: float,
+                 mining_jobs: np.ndarray) -> None:
+        self.atlas, self.f, self.years, self.gap = atlas, facts, years, gap_1989
+        self.mining_jobs = mining_jobs
+        self.n = len(facts.table)
+        self.raw: dict[str, np.ndarray] = {}
+        self.sources: dict[str, str] = {}
+        st = facts.table
+        self.urban = st["urban"].to_numpy(float)
+        self.kind = st["kind"].astype(str).to_numpy()
+        self.names = [norm_name(x) for x in st["name"]]
+
+    # -- helpers -------------------------------------------------------------------------
+    def oblast(self, indicator: str) -> tuple[np.ndarray | None, str]:
+        """(n_years, n_places) broadcast of an oblast indicator, or None without data."""
+        tab, text = oblast_matrix(self.atlas, indicator, self.f.oblasts, self.years, self.gap)
+        if tab is None:
+            return None, text
+        return tab.loc[self.f.oblast].to_numpy(float).T, text
+
+    def put(self, name: str, values: np.ndarray, source: str) -> None:
+        self.raw[name] = np.asarray(np.broadcast_to(values, (len(self.years), self.n)), dtype=float)
+        self.sources[name] = source
+
+    def z(self, name: str) -> np.ndarray:
+        x = self.raw[name]
+        base = x[self.years == BASE_YEAR][0]
+        sd = base.std()
+        return (x - base.mean()) / (sd if sd > 1e-12 else 1.0)
+
+    def standardize(self, x: np.ndarray) -> np.ndarray:
+        base = x[self.years == BASE_YEAR][0]
+        sd = base.std()
+        return (x - base.mean()) / (sd if sd > 1e-12 else 1.0)
+
+    def matches(self, names) -> np.ndarray:
+        keys = {norm_name(x) for x in names}
+        return np.array([nm in keys for nm in self.names])
+
+    # -- components ----------------------------------------------------------------------
+    def income(self) -> np.ndarray:
+        parts = []
+        grp, text = self.oblast("grp_per_capita_som")
+        if grp is not None:
+            lg = np.log(np.clip(grp, 1e-9, None))
+            tab, _ = oblast_matrix(self.atlas, "grp_per_capita_som", self.f.oblasts, self.years, self.gap)
+            mean_log = np.log(np.clip(tab.to_numpy(float), 1e-9, None)).mean(axis=0)
+            self.put("grp_rel", lg - mean_log[:, None], f"log GRP per capita minus cross-oblast mean of logs; {text}")
+            parts.append(self.z("grp_rel"))
+        pov, text = self.oblast("poverty_rate")
+        if pov is not None:
+            nat, u, r = (float(series(k).iloc[0]) for k in ("poverty_national", "poverty_urban", "poverty_rural"))
+            factor = np.where(self.f.wholly_urban, 1.0, np.where(self.urban == 1, u / nat, r / nat))
+            slope, slope_text = self._altitude_slope(pov)
+            elev = self.f.table["elevation_m"].to_numpy(float)
+            rel = elev - self._oblast_mean(elev)
+            p = np.clip(pov * factor + slope * np.where(self.f.wholly_urban, 0.0, rel), 0.0, 1.0)
+            self.put("poverty", p, f"oblast poverty rate x urban/rural 2009 ratio ({u}/{nat}, {r}/{nat}) "
+                     f"+ altitude gradient {slope_text}; {text} | "
+                     + " | ".join(series_source(k) for k in ("poverty_national", "poverty_urban", "poverty_rural")))
+            parts.append(-self.z("poverty"))
+        return self._combine(parts)
+
+    def _oblast_mean(self, x: np.ndarray) -> np.ndarray:
+        out = np.empty(self.n)
+        for ob in np.unique(self.f.oblast):
+            m = self.f.oblast == ob
+            out[m] = np.average(x[m], weights=self.f.pop2009[m])
+        return out
+
+    def _altitude_slope(self, pov: np.ndarray) -> tuple[float, str]:
+        elev = self.f.table["elevation_m"].to_numpy(float)
+        mean_elev = self._oblast_mean(elev)
+        p09 = pov[self.years == BASE_YEAR][0]
+        xs, ys = [], []
+        for ob in np.unique(self.f.oblast):
+            i = np.flatnonzero(self.f.oblast == ob)[0]
+            if not self.f.wholly_urban[i]:
+                xs.append(mean_elev[i])
+                ys.append(p09[i])
+        if len(xs) < 3 or np.ptp(xs) == 0:
+            return 0.0, "0 (fewer than 3 mixed oblasts)"
+        slope = float(np.polyfit(np.array(xs), np.array(ys), 1)[0])
+        return max(slope, 0.0), (f"{max(slope, 0.0):.3g}/m (OLS of 2009 oblast poverty on population-"
+                                 f"weighted mean settlement elevation over {len(xs)} oblasts, floored at 0; "
+                                 "World Bank 2009: poverty rises with altitude zone)")
+
+    def jobs(self) -> np.ndarray:
+        parts = []
+        une, text = self.oblast("unemployment_rate")
+        if une is not None:
+            self.put("employment", 1.0 - une, f"1 - LFS unemployment rate; {text}")
+            parts.append(self.z("employment"))
+        man, text = self.oblast("manufacturing_employment_share")
+        if man is not None:
+            self.put("manufacturing", man, f"manufacturing share of employment; {text}")
+            parts.append(self.z("manufacturing"))
+        return self._combine(parts) + self._town_shift()
+
+    def _town_shift(self) -> np.ndarray:
+        eff = read("town_type_effects.csv").set_index("town_type")["jobs_shift_sd"].astype(float)
+        mines = read("mining_closures.csv")
+        ttype = self.f.table["town_type"].astype(str).to_numpy()
+        shift = np.zeros((len(self.years), self.n))
+        open_any = np.zeros((len(self.years), self.n))
+        for j in range(self.n):
+            if ttype[j] == "mining" or self.names[j] in self._mine_keys(mines):
+                row = self._mine_row(mines, j)
+                if row is None:
+                    open_any[:, j] = self.mining_jobs
+                else:
+                    c = float(mines.loc[row, "closure_year"])
+                    open_any[:, j] = 1.0 if np.isnan(c) else (self.years < c).astype(float)
+                shift[:, j] += eff.get("mining", 0.0) * open_any[:, j]
+            elif ttype[j] in eff.index:
+                shift[:, j] += eff[ttype[j]]
+        self.put("mine_open", open_any, "1 while the settlement's mine/plant operates (mining_closures.csv; "
+                 "unmatched mining towns: regime.mining_jobs), else 0: "
+                 + " | ".join(mines["source"].unique()[:3]) + " ...")
+        self.sources["town_type_shift"] = "town_type_effects.csv: " + " | ".join(
+            f"{t}: {v:+g} SD ({s})" for t, v, s in zip(eff.index, eff, read("town_type_effects.csv")["source"],
+                                                      strict=True))
+        return shift
+
+    @staticmethod
+    def _mine_keys(mines: pd.DataFrame) -> set[str]:
+        keys = set()
+        for name, aliases in zip(mines["name"], mines["aliases"].fillna(""), strict=True):
+            keys |= {norm_name(x) for x in [name, *aliases.split("|")] if x}
+        return keys
+
+    def _mine_row(self, mines: pd.DataFrame, j: int):
+        for i, (name, aliases) in enumerate(zip(mines["name"], mines["aliases"].fillna(""), strict=True)):
+            if self.names[j] in {norm_name(x) for x in [name, *aliases.split("|")] if x}:
+                return mines.index[i]
+        return None
+
+    def land(self) -> np.ndarray:
+        north = self.f.table["north"].to_numpy(float)
+        parcel = float(series("land_parcel_ha_north").iloc[0])
+        own_n, own_s = float(series("land_owner_share_north").iloc[0]), float(series("land_owner_share_south").iloc[0])
+        per_person = np.where(north == 1, parcel * own_n, parcel * own_s)
+        text = (f"rural: parcel {parcel:g} ha x share owning (north {own_n:g}, south {own_s:g}); "
+                + " | ".join(series_source(k) for k in ("land_parcel_ha_north", "land_owner_share_north",
+                                                        "land_owner_share_south")))
+        tab, atext = oblast_matrix(self.atlas, "land_per_capita_ha", self.f.oblasts, self.years, 1.0)
+        if tab is None:
+            static = self._atlas_static_oblast("land_per_capita_ha")
+            if static is not None:
+                per_person = np.where(np.isnan(static), per_person, static)
+                text = "atlas static oblast land_per_capita_ha where given, else " + text
+        area, pop = series("cultivated_area_ha"), series("population_national")
+        per_cap = interp(self.years, area) / interp(self.years, pop)
+        base = float(interp(np.array([BASE_YEAR]), area)[0] / interp(np.array([BASE_YEAR]), pop)[0])
+        scale = (per_cap / base)[:, None]
+        rural = (self.urban == 0) & (self.kind != "informal")
+        if tab is not None:
+            values = tab.loc[self.f.oblast].to_numpy(float).T
+            text = f"atlas oblast land_per_capita_ha by year ({atext})"
+            self.put("land_ha", np.where(rural, values, 0.0), text + "; 0 in towns and novostroiki")
+        else:
+            self.put("land_ha", np.where(rural, per_person, 0.0) * scale,
+                     text + "; x national cultivated area per person relative to 2009: "
+                     + series_source("cultivated_area_ha") + " | " + series_source("population_national")
+                     + "; 0 in towns and novostroiki")
+        return self._combine([self.z("land_ha")])
+
+    def _atlas_static_oblast(self, name: str) -> np.ndarray | None:
+        att = getattr(self.atlas, "attributes", None)
+        if att is None or not len(att):
+            return None
+        rows = att[(att["attribute"] == name) & att["year"].isna() & att["place"].isin(self.f.oblasts.index)]
+        if rows.empty:
+            return None
+        by_name = {self.f.oblasts.loc[p, "name"]: float(v) for p, v in zip(rows["place"], rows["value"], strict=True)}
+        return np.array([by_name.get(o, np.nan) for o in self.f.oblast])
+
+    def education(self) -> np.ndarray:
+        total = interp(self.years, series("hei_total"))
+        share = float(series("hei_bishkek_share").iloc[0])
+        rank = self.f.table["admin_rank"].to_numpy(float)
+        centres = np.flatnonzero((rank == 1) & (np.arange(self.n) != self.f.capital))
+        hei = np.zeros((len(self.years), self.n))
+        if len(centres):
+            hei[:, self.f.capital] = share * total
+            hei[:, centres] = ((1.0 - share) * total / len(centres))[:, None]
+        else:
+            hei[:, self.f.capital] = total
+        self.put("hei", hei, f"capital {share:.3f} of the national count, rest split equally over {len(centres)} "
+                 "oblast centres (assumption); " + series_source("hei_total") + " | " + series_source("hei_bishkek_share"))
+        access = np.log1p(hei @ np.exp(-self.f.hours / COMMUTE_HOURS).T)
+        self.put("hei_access", access, f"log(1 + sum_q HEI_q exp(-hours_pq / {COMMUTE_HOURS:g} h)); hours: "
+                 + self.f.hours_source)
+        return self._combine([self.z("hei_access")])
+
+    def health(self) -> np.ndarray:
+        doc, text = self.oblast("doctors_per_10k")
+        if doc is None:
+            return self._combine([])
+        self.put("doctors", doc, f"doctors per 10,000 (oblast); {text}")
+        return self._combine([self.z("doctors")])
+
+    def services(self) -> np.ndarray:
+        parts = []
+        water, wtext = self.oblast("water_safe_share")
+        san, stext = self.oblast("sanitation_safe_share")
+        informal = self.kind == "informal"
+        served = self._legal_years()
+        ref = self._chuy_rural_reference()
+        if water is not None:
+            u, r = interp(self.years, series("water_urban_share")), interp(self.years, series("water_rural_share"))
+            nat_rows = read("oblast_indicators.csv")
+            nat_rows = nat_rows[(nat_rows["unit"] == "Kyrgyzstan") & (nat_rows["indicator"] == "water_safe_share")]
+            nat = interp(self.years, nat_rows.set_index("year")["value"].astype(float))
+            k = np.where((self.urban == 1)[None, :], u[:, None], r[:, None])
+            w = np.clip(water * k / nat[:, None], 0.0, 1.0)
+            w_rural = np.clip(water * (r / nat)[:, None], 0.0, 1.0)
+            w = np.where(informal, np.where(served, w_rural[:, ref], 0.0), w)
+            self.put("water", w, "oblast safely managed water x national (urban|rural)/total coverage "
+                     "(1994 FAO 86%/75% -> 2011-15 SDG 6.1.1); novostroiki: 0 if illegal or before "
+                     f"legalisation, else Chuy rural; {wtext} | " + series_source("water_urban_share")
+                     + " | " + series_source("water_rural_share"))
+            parts.append(self.z("water"))
+        if san is not None:
+            s = np.where(informal, np.where(served, san[:, ref], 0.0), san)
+            self.put("sanitation", s, f"oblast safely managed sanitation; novostroiki as for water; {stext}")
+            parts.append(self.z("sanitation"))
+        return self._combine(parts)
+
+    def _chuy_rural_reference(self) -> np.ndarray:
+        """For each settlement, the column whose oblast values serve legalised novostroiki."""
+        ref = np.arange(self.n)
+        chuy = np.flatnonzero((self.f.oblast == "Chuy") & (self.urban == 0))
+        if len(chuy):
+            ref[self.kind == "informal"] = chuy[0]
+        return ref
+
+    def _legal_years(self) -> np.ndarray:
+        """(n_years, n) True where an informal settlement is legal (served) in that year."""
+        st = self.f.table
+        status = st["legal_status"].astype(str).to_numpy() if "legal_status" in st else np.full(self.n, "nan")
+        founded = pd.to_numeric(st.get("founded", pd.Series(np.nan, index=st.index)), errors="coerce").to_numpy(float)
+        kalys = self.matches(["Kalys-Ordo", "Kalys Ordo"])
+        legal_from = np.full(self.n, np.inf)
+        for j in range(self.n):
+            if self.kind[j] != "informal" or status[j] not in ("legal", "legalised"):
+                continue
+            f = founded[j] if np.isfinite(founded[j]) else 1989.0
+            if status[j] == "legal":
+                legal_from[j] = f
+            elif kalys[j]:
+                legal_from[j] = 2003.0
+            elif f <= 1991:
+                legal_from[j] = 1991.0
+            else:
+                legal_from[j] = f + 1.0
+        self.sources["legal_from"] = ("novostroiki legal from: 'legal' = founding year; 'legalised': Kalys-Ordo "
+                                      "2003 (titles a year after 2002 squat), founded 1989-91 -> 1991 (first wave, "
+                                      "seed + World Bank 2007), else founding year + 1 (the Kalys-Ordo lag)")
+        return self.years[:, None] >= legal_from[None, :]
+
+    def hazard(self) -> np.ndarray:
+        parts = []
+        deaths, dtext = self.oblast("disaster_deaths")
+        pop, ptext = self._oblast_pop()
+        if deaths is not None and pop is not None:
+            raw = read("oblast_indicators.csv")
+            raw = raw[(raw["indicator"] == "disaster_deaths") & raw["year"].between(2007, 2015)]
+            tot = raw.groupby("unit")["value"].sum() / 9.0
+            per = np.array([tot.get(o, 0.0) for o in self.f.oblast]) / pop * 1e5
+            self.put("disaster_deaths_per_100k", per, "mean yearly SDG 1.5.1 disaster deaths 2007-2015 (blank = 0) "
+                     f"per 100,000 of the 2009 population; {dtext} | {ptext}")
+            parts.append(self.z("disaster_deaths_per_100k"))
+        south = float(series("landslide_share_south").iloc[0])
+        north = self.f.table["north"].to_numpy(float)
+        self.put("landslide_share", np.where(north == 1, 1.0 - south, south), series_source("landslide_share_south"))
+        parts.append(self.z("landslide_share"))
+        tail = self.matches(TAILINGS_SITES).astype(float)
+        self.put("tailings", tail, _TAILINGS_SOURCE)
+        zone = pd.to_numeric(self.f.table.get("hazard_zone", 0), errors="coerce")
+        zone = np.nan_to_num(np.asarray(zone, dtype=float) * np.ones(self.n))
+        self.put("hazard_zone", zone, "atlas places.csv hazard_zone (see the atlas SOURCES.md)")
+        base = np.mean(parts, axis=0) if parts else np.zeros((len(self.years), self.n))
+        return self.standardize(base + self.raw["tailings"] + self.raw["hazard_zone"])
+
+    def _oblast_pop(self) -> tuple[np.ndarray | None, str]:
+        """2009 population of each settlement's oblast: atlas populations, else own copy."""
+        try:
+            pop = self.atlas.population(BASE_YEAR, level="oblast")
+            by_name = {self.f.oblasts.loc[p, "name"]: float(v) for p, v in pop.items()}
+            return np.array([by_name[o] for o in self.f.oblast]), "atlas populations.csv 2009 de facto"
+        except (KeyError, KochuError):
+            pass
+        tab, text = oblast_matrix(self.atlas, "population_de_facto", self.f.oblasts, self.years, 1.0)
+        if tab is None:
+            return None, text
+        return tab.loc[self.f.oblast, BASE_YEAR].to_numpy(float), text
+
+    def remoteness(self) -> np.ndarray:
+        h = self.f.hours
+        self.put("hours_to_capital", h[:, self.f.capital], "travel hours to the capital; " + self.f.hours_source)
+        self.put("hours_to_centre", h[np.arange(self.n), self.f.centre],
+                 "travel hours to the oblast centre (lowest admin_rank, ties by 2009 population); " + self.f.hours_source)
+        return self._combine([self.z("hours_to_capital"), self.z("hours_to_centre")])
+
+    def urban_amenity(self) -> np.ndarray:
+        rank = self.f.table["admin_rank"].to_numpy(float)
+        self.put("amenity", 0.5 * self.urban + 0.5 * (4.0 - rank) / 4.0,
+                 "1/2 urban + 1/2 (4 - admin_rank)/4 from atlas places.csv")
+        return self._combine([self.z("amenity")])
+
+    def _combine(self, parts: list[np.ndarray]) -> np.ndarray:
+        if not parts:
+            return np.zeros((len(self.years), self.n))
+        return self.standardize(np.mean(parts, axis=0))
+
+    def build(self) -> dict[str, np.ndarray]:
+        """All components, (n_years, n_places) each."""
+        return {
+            "income": self.income(), "jobs": self.jobs(), "land": self.land(),
+            "education": self.education(), "health": self.health(), "services": self.services(),
+            "hazard": self.hazard(), "remoteness": self.remoteness(), "urban": self.urban_amenity(),
+        }
