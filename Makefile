@@ -18,11 +18,11 @@ demo: $(STAMP)
 	$(VENV)/bin/kochu run --until 2025 --out runs/demo
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check kochu tests bench tools
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check kochu tests bench tools
+	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
 	$(PY) -m pip install -e ".[test,bench]"
