@@ -189,3 +189,216 @@ def test_load_geometry_missing_folder_and_bad_file(tmp_path):
     (tmp_path / "geometry" / "oblasts.geojson").write_text('{"type": "Feature"}')
     with pytest.raises(AtlasError, match=r"geometry/oblasts\.geojson: expected a GeoJSON Feat"):
         load_geometry(tmp_path)
+
+
+# ---------------------------------------------------------------- road graph and travel
+
+
+def _slug(name: str) -> str:
+    import re
+
+    return "s_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+@pytest.fixture(scope="module")
+def road_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    nodes = pd.read_csv(ATLAS / "road_nodes.csv", keep_default_na=False, na_values=[""])
+    roads = pd.read_csv(ATLAS / "roads.csv", keep_default_na=False, na_values=[""])
+    return nodes, roads
+
+
+@pytest.fixture(scope="module")
+def town_settlements(towns) -> pd.DataFrame:
+    """The shared towns as settlements, ids by the atlas convention (s_<slug>)."""
+    names = towns["name"].str.split(" (", regex=False).str[0].replace({"Tash-Komur": "Tash-Kumyr"})
+    out = towns.assign(id=names.map(_slug)).set_index("id")[["lat", "lon", "elevation_m"]]
+    assert out.index.is_unique
+    return out
+
+
+def _gc(s: pd.DataFrame) -> np.ndarray:
+    from kochu.atlas.travel import haversine_km
+
+    la, lo = s["lat"].to_numpy(), s["lon"].to_numpy()
+    return haversine_km(la[:, None], lo[:, None], la[None, :], lo[None, :])
+
+
+def test_road_tables_schema_and_sources(road_tables):
+    nodes, roads = road_tables
+    assert list(nodes.columns) == ["id", "name", "lat", "lon", "elevation_m", "place", "source"]
+    assert list(roads.columns) == [
+        "from", "to", "km", "max_elevation_m", "paved", "winter_closure", "source",
+    ]  # fmt: skip
+    assert nodes["id"].is_unique
+    assert set(roads["from"]) | set(roads["to"]) <= set(nodes["id"])
+    assert nodes["source"].str.len().min() > 20 and roads["source"].str.len().min() > 20
+    assert roads["paved"].isin(["yes", "no", "partly"]).all()
+    assert roads["winter_closure"].isin(["no", "temporary", "seasonal"]).all()
+    places = nodes["place"].dropna()
+    assert places.str.fullmatch(r"s_[a-z0-9_]+").all()
+    assert (nodes.loc[places.index, "id"] == places).all()  # a town node's id is its place id
+    # derived lengths and positions are marked as such
+    assert (
+        roads.loc[(roads["from"] == "j_suusamyr") & (roads["to"] == "j_talas"), "source"]
+        .str.contains("DERIVED")
+        .all()
+    )
+    assert nodes.set_index("id").loc["p_too_ashuu", "source"].startswith("DERIVED")
+    # published pass elevations carried over
+    elev = nodes.set_index("id")["elevation_m"]
+    assert elev["p_too_ashuu"] == 3180 and elev["p_ala_bel"] == 3184 and elev["b_torugart"] == 3752
+
+
+def test_every_edge_is_at_least_the_straight_line(road_tables):
+    from kochu.atlas.travel import haversine_km
+
+    nodes, roads = road_tables
+    n = nodes.set_index("id")
+    a, b = n.loc[roads["from"]], n.loc[roads["to"]]
+    gc = haversine_km(
+        a["lat"].to_numpy(), a["lon"].to_numpy(), b["lat"].to_numpy(), b["lon"].to_numpy()
+    )
+    assert np.all(roads["km"].to_numpy() >= gc)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "via"),
+    [
+        ("s_bishkek", "s_osh", ["p_too_ashuu", "p_ala_bel", "s_toktogul", "s_jalal_abad"]),
+        ("s_bishkek", "b_torugart", ["s_balykchy", "s_kochkor", "p_dolon", "s_naryn"]),
+        ("s_bishkek", "s_talas", ["p_too_ashuu", "j_talas", "p_otmok"]),
+        ("s_osh", "s_sary_tash", ["p_chyiyrchyk", "s_gulcha", "p_taldyk"]),
+        ("s_osh", "s_isfana", ["s_batken"]),
+        ("s_balykchy", "s_karakol", ["s_kadji_say"]),
+        ("s_cholpon_ata", "s_kadji_say", ["s_balykchy"]),
+    ],
+)
+def test_required_corridors(road_tables, a, b, via):
+    from kochu.atlas.travel import shortest_path
+
+    path = shortest_path(a, b, *road_tables)
+    assert path[0] == a and path[-1] == b
+    assert set(via) <= set(path), path
+
+
+def test_bishkek_osh_and_karakol_match_published_distance_and_times(road_tables, town_settlements):
+    from kochu.atlas.travel import travel_matrices
+
+    km, hours = travel_matrices(town_settlements, *road_tables)
+    ids = list(town_settlements.index)
+    bi, osh, kar = ids.index("s_bishkek"), ids.index("s_osh"), ids.index("s_karakol")
+    print(
+        f"Bishkek-Osh {km[bi, osh]:.0f} km {hours[bi, osh]:.2f} h; "
+        f"Bishkek-Karakol {km[bi, kar]:.0f} km {hours[bi, kar]:.2f} h"
+    )
+    assert km[bi, osh] == pytest.approx(655, rel=0.05)  # EM-04, AARoads
+    assert 11 * 0.85 <= hours[bi, osh] <= 12 * 1.15  # 11-12 h (2011, 2014)
+    assert 5 * 0.85 <= hours[bi, kar] <= 5 * 1.15  # ~5 h by car (2011)
+    assert 380 * 0.95 <= km[bi, kar] <= 440
+
+
+def test_travel_matrix_invariants(road_tables, town_settlements):
+    from kochu.atlas.travel import travel_matrices
+
+    km, hours = travel_matrices(town_settlements, *road_tables)
+    n = len(town_settlements)
+    for m in (km, hours):
+        assert m.shape == (n, n) and m.dtype == np.float64
+        assert np.all(np.isfinite(m))
+        assert np.array_equal(m, m.T)
+        assert np.all(np.diag(m) == 0)
+        assert np.all(m[~np.eye(n, dtype=bool)] > 0)
+        # triangle inequality: d_ij <= d_ik + d_kj for all i, j, k
+        assert np.all(m[:, None, :] <= m[:, :, None] + m[None, :, :] + 1e-9)
+    assert np.all(km >= _gc(town_settlements) - 1e-9)  # no teleporting
+
+
+def test_random_settlements_keep_invariants(road_tables):
+    """Property check on 120 random points inside the country (seeded)."""
+    from kochu.atlas.geometry import load_geometry, points_in_polygon
+    from kochu.atlas.travel import travel_matrices
+
+    rng = np.random.default_rng(20240601)
+    outline = load_geometry(ATLAS)["outline"]["features"][0]["geometry"]
+    lat = rng.uniform(39.2, 43.3, 600)
+    lon = rng.uniform(69.3, 80.3, 600)
+    keep = points_in_polygon(lat, lon, outline)
+    s = pd.DataFrame({"lat": lat[keep], "lon": lon[keep]}).iloc[:120]
+    s.index = [f"r{i}" for i in range(len(s))]
+    s["elevation_m"] = elevation(s["lat"].to_numpy(), s["lon"].to_numpy())
+    km, hours = travel_matrices(s, *road_tables)
+    assert np.all(np.isfinite(km)) and np.all(np.isfinite(hours))
+    assert np.array_equal(km, km.T) and np.array_equal(hours, hours.T)
+    assert np.all(km >= _gc(s) - 1e-9)
+    assert np.all(km[:, None, :] <= km[:, :, None] + km[None, :, :] + 1e-9)
+
+
+def test_own_node_settlements_use_the_road_length(road_tables):
+    from kochu.atlas.travel import travel_matrices
+
+    s = pd.DataFrame(
+        {"lat": [42.87, 42.84194], "lon": [74.59, 75.30149], "elevation_m": [800, 816]},
+        index=["s_bishkek", "s_tokmok"],
+    )
+    km, hours = travel_matrices(s, *road_tables)
+    assert km[0, 1] == pytest.approx(63.0)  # EM-11 km post at Tokmok
+    assert hours[0, 1] == pytest.approx(63 / 80)
+
+
+def test_winter_closes_seasonal_roads(road_tables, town_settlements):
+    from kochu.atlas.travel import travel_matrices
+
+    s = town_settlements.loc[["s_bishkek", "s_talas", "s_osh"]]
+    extra = pd.DataFrame(
+        {"lat": [41.40452], "lon": [74.02828], "elevation_m": [1270]}, index=["s_kazarman"]
+    )
+    s = pd.concat([s, extra])
+    km_s, _ = travel_matrices(s, *road_tables)
+    km_w, hours_w = travel_matrices(s, *road_tables, season="winter")
+    assert km_w[0, 1] > km_s[0, 1] + 50  # Otmok closed: Bishkek-Talas through Taraz
+    assert np.isinf(km_w[3, 0]) and np.isinf(hours_w[3, 0])  # Kazarman cut off by snow
+    with pytest.raises(AtlasError, match="season must be one of summer, winter"):
+        travel_matrices(s, *road_tables, season="spring")
+
+
+def test_parallel_edges_are_not_summed():
+    from kochu.atlas.travel import travel_matrices
+
+    nodes = pd.DataFrame(
+        {"id": ["a", "b"], "lat": [42.0, 42.0], "lon": [74.0, 74.5], "place": ["s_a", "s_b"]}
+    )
+    roads = pd.DataFrame({"from": ["a", "b"], "to": ["b", "a"], "km": [50.0, 60.0]})
+    s = pd.DataFrame({"lat": [42.0, 42.0], "lon": [74.0, 74.5]}, index=["s_a", "s_b"])
+    km, _ = travel_matrices(s, nodes, roads)
+    assert km[0, 1] == pytest.approx(50.0)
+
+
+def test_disconnected_graph_is_an_error_naming_roads_csv(road_tables, town_settlements):
+    from kochu.atlas.travel import travel_matrices
+
+    nodes, roads = road_tables
+    cut = roads[~((roads["from"] == "s_sary_tash") & (roads["to"] == "b_irkeshtam"))]
+    with pytest.raises(
+        AtlasError, match=r"^roads\.csv: the road graph is disconnected.*b_irkeshtam"
+    ):
+        travel_matrices(town_settlements, nodes, cut)
+
+
+def test_bad_road_tables_are_one_line_errors(road_tables, town_settlements):
+    from kochu.atlas.travel import travel_matrices
+
+    nodes, roads = road_tables
+    bad = roads.copy()
+    bad.loc[3, "to"] = "nowhere"
+    with pytest.raises(
+        AtlasError, match=r"roads\.csv row 4, column 'to': unknown road node 'nowhere'"
+    ):
+        travel_matrices(town_settlements, nodes, bad)
+    bad = roads.copy()
+    bad.loc[0, "km"] = -5
+    with pytest.raises(AtlasError, match=r"roads\.csv row 1, column 'km': expected a positive"):
+        travel_matrices(town_settlements, nodes, bad)
+    s = town_settlements.copy()
+    s.loc["s_osh", "lat"] = np.nan
+    with pytest.raises(KochuError, match="settlement 's_osh' needs numeric lat and lon"):
+        travel_matrices(s, nodes, roads)
