@@ -173,7 +173,7 @@ _PARTS = {
     "land": ("land_ha",), "education": ("hei", "hei_access"), "health": ("doctors",),
     "services": ("water", "sanitation", "legal_from"),
     "hazard": ("disaster_deaths_per_100k", "landslide_share", "tailings", "hazard_zone"),
-    "remoteness": ("hours_to_capital", "hours_to_centre"), "urban": ("amenity",),
+    "remoteness": ("remote_hours", "hours_to_capital", "hours_to_centre"), "urban": ("amenity",),
 }
 
 

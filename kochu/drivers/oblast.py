@@ -25,6 +25,14 @@ import pandas as pd
 
 from kochu.drivers.sources import read
 
+# the drivers' indicator name -> attribute names accepted in an atlas (first found wins)
+ATLAS_NAMES: dict[str, tuple[str, ...]] = {
+    "water_safe_share": ("water_safe_share", "safe_water_share"),
+    "sanitation_safe_share": ("sanitation_safe_share", "sanitation_share"),
+    "manufacturing_employment_share": ("manufacturing_employment_share", "manufacturing_jobs_share"),
+    "disaster_deaths": ("disaster_deaths", "hazard_deaths"),
+}
+
 
 def observations(atlas, indicator: str, oblasts: pd.DataFrame) -> tuple[dict[str, pd.Series], str]:
     """Observed values by oblast name (Series by year) and the source text."""
@@ -32,11 +40,13 @@ def observations(atlas, indicator: str, oblasts: pd.DataFrame) -> tuple[dict[str
     texts: list[str] = []
     att = getattr(atlas, "attributes", None)
     if att is not None and len(att):
-        rows = att[(att["attribute"] == indicator) & att["place"].isin(oblasts.index) & att["year"].notna()]
+        names = [n for n in ATLAS_NAMES.get(indicator, (indicator,)) if (att["attribute"] == n).any()]
+        name = names[0] if names else indicator
+        rows = att[(att["attribute"] == name) & att["place"].isin(oblasts.index) & att["year"].notna()]
         for pid, g in rows.groupby("place", sort=False):
             out[oblasts.loc[pid, "name"]] = g.set_index(g["year"].astype(int))["value"].astype(float).sort_index()
         if len(rows):
-            texts.append(f"atlas attributes.csv '{indicator}' ({'; '.join(rows['source'].astype(str).unique()[:3])})")
+            texts.append(f"atlas attributes.csv '{name}' ({'; '.join(rows['source'].astype(str).unique()[:3])})")
     own = read("oblast_indicators.csv")
     own = own[own["indicator"] == indicator]
     used = []
@@ -64,6 +74,8 @@ def oblast_matrix(
     obs, text = observations(atlas, indicator, oblasts)
     if not obs:
         return None, text
+    want = years
+    years = np.union1d(years, np.concatenate([s.dropna().index.to_numpy(int) for s in obs.values()]))
     names = list(oblasts["name"])
     inside = pd.DataFrame(np.nan, index=names, columns=years)
     first: dict[str, int] = {}
@@ -84,7 +96,6 @@ def oblast_matrix(
             continue
         f, la = first[name], last[name]
         dev_f = inside.loc[name, f] - m[f] if f in m.index else 0.0
-        dev_l = inside.loc[name, la] - m[la] if la in m.index else 0.0
         before = years < f
         if before.any():
             t = years[before].astype(float)
@@ -93,11 +104,11 @@ def oblast_matrix(
             out.loc[name, years[before]] = m[years[before]].to_numpy() + g * dev_f
         after = years > la
         if after.any():
-            out.loc[name, years[after]] = m[years[after]].to_numpy() + dev_l
+            out.loc[name, years[after]] = inside.loc[name, la] + (m[years[after]].to_numpy() - m[la])
     missing = [n for n in names if n not in first]
     rule = (f"observed years as given, linear between; before the first observation the oblast's "
             f"deviation from the cross-oblast mean is held (gap factor {gap_1989:g} in 1989 → 1); "
             "after the last observation the last value is carried forward")
     if missing:
         rule += f"; no data for {', '.join(missing)}: cross-oblast mean used"
-    return out, f"{text}. Method: {rule}"
+    return out.loc[:, want], f"{text}. Method: {rule}"

@@ -24,7 +24,8 @@ within the oblast by the rules below. Higher is better for every component excep
     employment (both oblast). Then the seed's town typology is added in standard deviations
     (``town_type_effects.csv``): mining towns +1 SD while their mine operates (closure years in
     ``mining_closures.csv``; unmatched mining towns follow ``regime.mining_jobs``),
-    capital satellites / transport / tourism / border-trade towns +0.5, remote towns −0.5.
+    capital satellites / transport / tourism / border-trade towns +0.5, remote towns −0.5
+    (additive: a former mining town typed ``tourism``, like Kadji-Say, gets both).
 ``land``
     ``land_ha`` = expected farm land per person in rural settlements: parcel 2 ha × share
     owning (north 21%, south 10%; World Bank 2007 via the seed) — or the atlas's oblast
@@ -54,8 +55,9 @@ within the oblast by the rules below. Higher is better for every component excep
     ``tailings`` (settlement named in the tailings table of shared hazards.csv) and the atlas's
     ``hazard_zone``.
 ``remoteness``
-    ``hours_to_capital`` and ``hours_to_centre`` (oblast centre = the settlement of lowest
-    admin_rank, ties by 2009 population) from the travel-hour matrix; static.
+    ``remote_hours`` = ``hours_to_capital`` + ``hours_to_centre`` (oblast centre = the
+    settlement of lowest admin_rank, ties by 2009 population) from the travel-hour matrix:
+    the time to reach both administrative levels; static (road improvements are scenarios).
 ``urban``
     ``amenity`` = ½·urban + ½·(4 − admin_rank)/4 (capital 1, … village 0).
 """
@@ -188,8 +190,9 @@ class Panel:
         ttype = self.f.table["town_type"].astype(str).to_numpy()
         shift = np.zeros((len(self.years), self.n))
         open_any = np.zeros((len(self.years), self.n))
+        keys = self._mine_keys(mines)
         for j in range(self.n):
-            if ttype[j] == "mining" or self.names[j] in self._mine_keys(mines):
+            if ttype[j] == "mining" or self.names[j] in keys:
                 row = self._mine_row(mines, j)
                 if row is None:
                     open_any[:, j] = self.mining_jobs
@@ -197,8 +200,8 @@ class Panel:
                     c = float(mines.loc[row, "closure_year"])
                     open_any[:, j] = 1.0 if np.isnan(c) else (self.years < c).astype(float)
                 shift[:, j] += eff.get("mining", 0.0) * open_any[:, j]
-            elif ttype[j] in eff.index:
-                shift[:, j] += eff[ttype[j]]
+            if ttype[j] != "mining" and ttype[j] in eff.index:
+                shift[:, j] += eff[ttype[j]]  # e.g. Kadji-Say: mine to 1992, tourism throughout
         self.put("mine_open", open_any, "1 while the settlement's mine/plant operates (mining_closures.csv; "
                  "unmatched mining towns: regime.mining_jobs), else 0: "
                  + " | ".join(mines["source"].unique()[:3]) + " ...")
@@ -386,7 +389,9 @@ class Panel:
         self.put("hours_to_capital", h[:, self.f.capital], "travel hours to the capital; " + self.f.hours_source)
         self.put("hours_to_centre", h[np.arange(self.n), self.f.centre],
                  "travel hours to the oblast centre (lowest admin_rank, ties by 2009 population); " + self.f.hours_source)
-        return self._combine([self.z("hours_to_capital"), self.z("hours_to_centre")])
+        self.put("remote_hours", self.raw["hours_to_capital"] + self.raw["hours_to_centre"],
+                 "hours to the capital + hours to the oblast centre (same unit, no weights)")
+        return self._combine([self.z("remote_hours")])
 
     def urban_amenity(self) -> np.ndarray:
         rank = self.f.table["admin_rank"].to_numpy(float)
