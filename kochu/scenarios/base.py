@@ -39,18 +39,6 @@ def register(cls: type[Intervention]) -> type[Intervention]:
     return cls
 
 
-def sim_month(sim: Any) -> int:
-    """Months since January 1989 of the simulation's current step.
-
-    The one place that reads the simulation's clock (``sim.t``: months since January 1989,
-    or ``sim.year``/``sim.month``).
-    """
-    t = getattr(sim, "t", None)
-    if isinstance(t, int):
-        return t
-    return (int(sim.year) - 1989) * 12 + int(getattr(sim, "month", 1)) - 1
-
-
 class Intervention(BaseModel):
     """Base of every intervention: a time window, a label and a source.
 
@@ -147,6 +135,8 @@ class Intervention(BaseModel):
 
     def step(self, sim: Any) -> None:
         """Called every month: opens/closes the window and calls the ``on_*`` hooks."""
+        from kochu.scenarios.hooks import sim_month
+
         t = sim_month(sim)
         active = self.active_at(t)
         if active and not self._active:

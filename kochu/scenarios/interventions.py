@@ -1,28 +1,31 @@
 """The interventions a scenario can name (``type = "..."`` in ``[[interventions]]``).
 
 Each class is the schema of its scenario-file table (fields, units, valid ranges) and the
-plug-in that acts on the simulation. The coupling to the simulation lives in one method per
-class (``on_start``/``on_month``/``on_end``) and goes through :mod:`kochu.scenarios.hooks`,
-the only module that knows the simulation's and the drivers' APIs.
+plug-in that acts on the simulation. The coupling to the simulation lives in the ``on_*``
+methods of each class and goes only through :mod:`kochu.scenarios.hooks`.
 
-| type | what the seed says | magnitude (unit) |
-|---|---|---|
-| ``jobs`` | railway, hydro dams, mines create regional jobs; mine closures destroy them | ``jobs`` (persons employed; negative = jobs lost) |
-| ``transport`` | poor roads and irregular transport impede access | ``cost_factor`` (× travel cost) |
-| ``registration_reform`` | ≥ 32 % of internal migrants unregistered; propiska is hard | ``completeness_factor``, ``propiska_cost_factor`` (×) |
-| ``legalisation`` | novostroiki lack legal status and services | ``services`` (bool) |
-| ``hazard`` | landslides, floods, earthquakes, uranium tailings | ``displaced_share`` (fraction), ``hazard_increase`` (0..1) |
-| ``border_resettlement`` | border areas thinly peopled; careful resettlement policy | ``income_factor`` (×) |
-| ``farm_subsidy`` | subsidies withdrawn after 1991 | ``income_factor`` (×) |
-| ``capital_housing`` | Bishkek's infrastructure under extreme pressure | ``capacity_people`` (persons housed) |
+| type | the seed | magnitude (unit) | simulation hook |
+|---|---|---|---|
+| ``jobs`` | railway, hydro dams, mines create regional jobs; mines closed | ``jobs`` (persons; < 0 = lost) | utility of the ``jobs`` component |
+| ``transport`` | poor roads, irregular transport | ``cost_factor`` (× travel hours) | travel multiplier |
+| ``registration_reform`` | ≥ 32 % unregistered; propiska hard to get | ``completeness_factor``, ``propiska_cost_factor`` (×) | registration multiplier |
+| ``legalisation`` | novostroiki without status or services | ``services`` (bool) | legal status; utility of ``services`` |
+| ``hazard`` | landslides, floods, earthquakes, tailings | ``displaced_share`` (fraction), ``hazard_increase_sd`` (SD) | displacement; utility of ``hazard`` |
+| ``border_resettlement`` | thin border areas; careful resettlement | ``income_increase_sd`` (SD) | utility of ``income`` |
+| ``farm_subsidy`` | subsidies withdrawn after 1991 | ``subsidy_level`` (0..1 of Soviet-era support) | rural out-move hazard |
+| ``capital_housing`` | Bishkek's infrastructure under pressure | ``capacity_people`` (persons) | capital formal housing |
+
+"SD" = standard deviations of the 2009 cross-section of settlements, the unit of every
+push–pull component of ``kochu.drivers``; the utility of one SD is the simulation's
+``beta_<component>`` parameter.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+import numpy as np
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from kochu.scenarios import hooks
 from kochu.scenarios.base import MAX_PLACES, Intervention, register
@@ -60,8 +63,11 @@ def _settlement_check(atlas: Any, field: str, ids: list[str], kinds: tuple[str, 
 class Jobs(Intervention):
     """Jobs created (or lost, ``jobs < 0``) at settlements, ramped in linearly.
 
-    ``jobs`` persons employed at full strength, split equally between ``places``; reached
-    ``ramp_months`` after ``start`` (0: at once); removed after ``end``.
+    ``jobs`` persons employed at full strength, split equally between ``places``, reached
+    ``ramp_months`` after ``start`` (0: at once) and removed after ``end``. In the simulation
+    the jobs raise the ``jobs`` component of each place by jobs per resident in standard
+    deviations of the 2009 employment rate (:func:`kochu.scenarios.hooks.sd_per_job`, capped at ±3 SD), worth
+    ``beta_jobs`` utility per SD: the place pulls more movers and pushes fewer out.
     """
 
     type_name = "jobs"
@@ -73,7 +79,8 @@ class Jobs(Intervention):
     sector: Literal["railway", "hydro_dam", "mine", "mine_closure", "other"] = "other"
     ramp_months: int = Field(default=0, ge=0, le=600)
 
-    _applied: float = 0.0
+    _applied: np.ndarray | None = PrivateAttr(default=None)
+    _per_job: np.ndarray | None = PrivateAttr(default=None)
 
     @field_validator("places")
     @classmethod
@@ -99,7 +106,7 @@ class Jobs(Intervention):
         _settlement_check(atlas, "places", self.places)
 
     def level_at(self, t: int) -> float:
-        """Jobs in place (all places together) in month ``t`` of the window."""
+        """Jobs in place (all places together) in month ``t`` (months since January 1989)."""
         if not self.active_at(t):
             return 0.0
         if self.ramp_months == 0:
@@ -107,24 +114,29 @@ class Jobs(Intervention):
         done = min(1.0, (t - self.start_month + 1) / self.ramp_months)
         return self.jobs * done
 
+    def init(self, sim: Any) -> None:
+        super().init(sim)
+        self._applied = None
+        self._per_job = hooks.sd_per_job(sim, self.places)
+
+    def _set(self, sim: Any, utility: np.ndarray) -> None:
+        old = self._applied if self._applied is not None else np.zeros(len(self.places))
+        hooks.add_utility(sim, self.places, utility - old)
+        self._applied = utility
+
     def on_month(self, sim: Any, t: int) -> None:
-        level = self.level_at(t)
-        if level != self._applied:
-            hooks.add_jobs(sim, self.places, (level - self._applied) / len(self.places))
-            self._applied = level
+        each = self.level_at(t) / len(self.places)
+        sd = np.clip(each * self._per_job, -hooks.MAX_SD, hooks.MAX_SD)
+        self._set(sim, hooks.beta(sim, "jobs") * sd)
 
     def on_end(self, sim: Any) -> None:
-        if self._applied:
-            hooks.add_jobs(sim, self.places, -self._applied / len(self.places))
-            self._applied = 0.0
+        self._set(sim, np.zeros(len(self.places)))
 
 
 @register
 class Transport(Intervention):
-    """A road or transport improvement: travel cost between pairs of settlements × ``cost_factor``.
-
-    ``cost_factor`` < 1 makes travel cheaper (0.7 = 30 % less), > 1 dearer (a closed pass).
-    """
+    """A road or transport improvement: travel hours between each pair of ``routes`` (both
+    ways) × ``cost_factor`` (< 1 faster: 0.7 = 30 % less time; > 1 slower, a closed pass)."""
 
     type_name = "transport"
     place_fields = ("routes",)
@@ -148,18 +160,20 @@ class Transport(Intervention):
             _settlement_check(atlas, f"routes[{i}]", pair)
 
     def on_start(self, sim: Any) -> None:
-        hooks.scale_travel_cost(sim, self.routes, self.cost_factor)
+        hooks.scale_travel(sim, self.routes, self.cost_factor)
 
     def on_end(self, sim: Any) -> None:
-        hooks.scale_travel_cost(sim, self.routes, 1.0 / self.cost_factor)
+        hooks.scale_travel(sim, self.routes, 1.0 / self.cost_factor)
 
 
 @register
 class RegistrationReform(Intervention):
-    """Easier (or harder) registration at destinations (empty ``places`` = everywhere).
+    """Easier registration at destinations ``places`` (empty = everywhere).
 
-    ``completeness_factor`` multiplies the probability that a move is registered (capped at 1);
-    ``propiska_cost_factor`` multiplies the cost of obtaining a residence permit.
+    The probability that a move is registered is multiplied by ``completeness_factor`` /
+    ``propiska_cost_factor`` (capped at 1 by the simulation): cheaper registration (cost
+    factor 0.5) counts like doubling completeness — a unit elasticity, an assumption (no
+    source gives the response of registration to its cost).
     """
 
     type_name = "registration_reform"
@@ -168,7 +182,7 @@ class RegistrationReform(Intervention):
     type: Literal["registration_reform"] = "registration_reform"
     places: PlaceList = []
     completeness_factor: float = Field(default=1.0, gt=0.0, le=10.0)
-    propiska_cost_factor: float = Field(default=1.0, ge=0.0, le=10.0)
+    propiska_cost_factor: float = Field(default=1.0, gt=0.0, le=10.0)
 
     @field_validator("places")
     @classmethod
@@ -183,20 +197,29 @@ class RegistrationReform(Intervention):
             )
         return self
 
+    def check_atlas(self, atlas: Any) -> None:
+        _settlement_check(atlas, "places", self.places)
+
+    @property
+    def factor(self) -> float:
+        """The multiplier of the registration probability."""
+        return self.completeness_factor / self.propiska_cost_factor
+
     def on_start(self, sim: Any) -> None:
-        hooks.scale_registration(sim, self.places, self.completeness_factor, self.propiska_cost_factor)
+        hooks.scale_registration(sim, self.places, self.factor)
 
     def on_end(self, sim: Any) -> None:
-        hooks.scale_registration(
-            sim, self.places, 1.0 / self.completeness_factor,
-            math.inf if self.propiska_cost_factor == 0 else 1.0 / self.propiska_cost_factor,
-        )
+        hooks.scale_registration(sim, self.places, 1.0 / self.factor)
 
 
 @register
 class Legalisation(Intervention):
-    """Legal status (and, with ``services``, roads, power, water, schools) for novostroiki.
+    """Legal status for novostroiki and, with ``services``, the services legal ones get.
 
+    From ``start`` the settlements are ``legalised`` (registration as in the capital). With
+    ``services`` their ``services`` component is raised, each January, to the mean of the
+    rural settlements of Chuy in that year — the value the drivers give legalised novostroiki
+    (``kochu.drivers.panel``; all rural settlements if the atlas has no Chuy).
     Settlements in a hazard zone cannot be legalised (the seed: Ak-Jar, Altyn-Kazyk, TEC-2,
     parts of Ala-Too) unless ``include_hazard_zones = true`` (a what-if after mitigation).
     Legalisation is permanent: ``end`` is not allowed.
@@ -209,6 +232,8 @@ class Legalisation(Intervention):
     places: PlaceList
     services: bool = True
     include_hazard_zones: bool = False
+
+    _applied: np.ndarray | None = PrivateAttr(default=None)
 
     @field_validator("places")
     @classmethod
@@ -231,15 +256,38 @@ class Legalisation(Intervention):
                         "(set include_hazard_zones = true for a what-if)"
                     )
 
+    def init(self, sim: Any) -> None:
+        super().init(sim)
+        self._applied = None
+
+    def _services_gap(self, sim: Any) -> np.ndarray:
+        s = sim.atlas.settlements
+        rural = hooks.flag(s["urban"]).to_numpy() == 0
+        chuy = (s["oblast"] == "Chuy").to_numpy() & rural
+        ref = chuy if chuy.any() else rural
+        now = hooks.component(sim, "services", int(sim.year))
+        target = float(now[ref].mean()) if ref.any() else 0.0
+        idx = hooks.indices(sim, self.places)
+        return np.maximum(target - now[idx], 0.0)
+
     def on_start(self, sim: Any) -> None:
-        hooks.legalise(sim, self.places, self.services)
+        hooks.legalise(sim, self.places)
+
+    def on_month(self, sim: Any, t: int) -> None:
+        if not self.services or (self._applied is not None and int(sim.month) != 1):
+            return
+        utility = hooks.beta(sim, "services") * self._services_gap(sim)
+        old = self._applied if self._applied is not None else np.zeros(len(self.places))
+        hooks.add_utility(sim, self.places, utility - old)
+        self._applied = utility
 
 
 @register
 class Hazard(Intervention):
-    """A hazard event at ``start``: ``displaced_share`` of residents leave at once; the
-    place's hazard rises by ``hazard_increase`` (0..1 of the hazard scale) until ``end``
-    (or for good)."""
+    """A hazard event in the month ``start``: ``displaced_share`` of the households of
+    ``places`` leave (returning after ``return_months`` on average; default the simulation's
+    ``displacement_return_months``), and the place's ``hazard`` component rises by
+    ``hazard_increase_sd`` standard deviations until ``end`` (or for good)."""
 
     type_name = "hazard"
     place_fields = ("places",)
@@ -248,7 +296,8 @@ class Hazard(Intervention):
     hazard: Literal["landslide", "flood", "mudflow", "earthquake", "uranium_tailings"]
     places: PlaceList
     displaced_share: float = Field(ge=0.0, le=1.0)
-    hazard_increase: float = Field(default=0.0, ge=0.0, le=1.0)
+    return_months: float | None = Field(default=None, gt=0.0, le=1200.0)
+    hazard_increase_sd: float = Field(default=0.0, ge=0.0, le=hooks.MAX_SD)
 
     @field_validator("places")
     @classmethod
@@ -257,8 +306,8 @@ class Hazard(Intervention):
 
     @model_validator(mode="after")
     def _does_something(self) -> Hazard:
-        if self.displaced_share == 0 and self.hazard_increase == 0:
-            raise ValueError("changes nothing: displaced_share and hazard_increase are both 0")
+        if self.displaced_share == 0 and self.hazard_increase_sd == 0:
+            raise ValueError("changes nothing: displaced_share and hazard_increase_sd are both 0")
         return self
 
     def check_atlas(self, atlas: Any) -> None:
@@ -266,86 +315,109 @@ class Hazard(Intervention):
 
     def on_start(self, sim: Any) -> None:
         if self.displaced_share > 0:
-            hooks.displace(sim, self.places, self.displaced_share, reason=self.hazard)
-        if self.hazard_increase > 0:
-            hooks.add_hazard(sim, self.places, self.hazard_increase)
+            hooks.displace(sim, self.places, self.displaced_share, self.return_months)
+        if self.hazard_increase_sd > 0:
+            hooks.add_utility(sim, self.places, hooks.beta(sim, "hazard") * self.hazard_increase_sd)
 
     def on_end(self, sim: Any) -> None:
-        if self.hazard_increase > 0:
-            hooks.add_hazard(sim, self.places, -self.hazard_increase)
+        if self.hazard_increase_sd > 0:
+            hooks.add_utility(sim, self.places, -hooks.beta(sim, "hazard") * self.hazard_increase_sd)
 
 
-class _IncomeSupport(Intervention):
-    """Shared by border resettlement and farm subsidies: incomes at places × ``income_factor``."""
+@register
+class BorderResettlement(Intervention):
+    """Incentives to live in border areas: the ``income`` component of every border
+    settlement under ``places`` (any atlas level; empty = the whole border area) rises by
+    ``income_increase_sd`` standard deviations (1 SD ≈ the step from a typical settlement
+    to one of the better-off of 2009)."""
 
+    type_name = "border_resettlement"
     place_fields = ("places",)
 
+    type: Literal["border_resettlement"] = "border_resettlement"
     places: PlaceList = []
-    income_factor: float = Field(gt=1.0, le=5.0)
+    income_increase_sd: float = Field(gt=0.0, le=hooks.MAX_SD)
+
+    _targets: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("places")
     @classmethod
     def _places(cls, v: list[str]) -> list[str]:
         return _check_ids(v, allow_empty=True)
 
-    def target(self, sim: Any) -> list[str]:
-        """Settlement ids the support reaches (subclasses filter)."""
-        raise NotImplementedError
-
-    def on_start(self, sim: Any) -> None:
-        hooks.scale_income(sim, self.target(sim), self.income_factor)
-
-    def on_end(self, sim: Any) -> None:
-        hooks.scale_income(sim, self.target(sim), 1.0 / self.income_factor)
-
-
-@register
-class BorderResettlement(_IncomeSupport):
-    """Incentives to settle border areas: incomes in the border settlements under ``places``
-    (any atlas level; empty = the whole border area) × ``income_factor``."""
-
-    type_name = "border_resettlement"
-    type: Literal["border_resettlement"] = "border_resettlement"
-
-    def target(self, sim: Any) -> list[str]:
-        return hooks.settlements_under(sim, self.places, border=True)
-
     def check_atlas(self, atlas: Any) -> None:
-        s = atlas.settlements
         for i, pid in enumerate(self.places):
-            ids = hooks.descendants(atlas.places, pid)
-            if not (s.index.isin(ids) & (hooks.flag(s["border"]) == 1)).any():
+            if not hooks.settlements_under(atlas, [pid], border=True):
                 raise ValueError(f"places[{i}]: '{pid}' has no settlement in the border area")
 
+    def targets(self, atlas: Any) -> list[str]:
+        """The border settlements reached."""
+        return hooks.settlements_under(atlas, self.places, border=True)
+
+    def on_start(self, sim: Any) -> None:
+        self._targets = self.targets(sim.atlas)
+        hooks.add_utility(sim, self._targets, hooks.beta(sim, "income") * self.income_increase_sd)
+
+    def on_end(self, sim: Any) -> None:
+        hooks.add_utility(sim, self._targets, -hooks.beta(sim, "income") * self.income_increase_sd)
+
 
 @register
-class FarmSubsidy(_IncomeSupport):
-    """Farm subsidies: rural incomes in the rural settlements under ``places`` (any level;
-    empty = every rural settlement) × ``income_factor``."""
+class FarmSubsidy(Intervention):
+    """Farm support restored to ``subsidy_level`` (1 = the Soviet-era support of the drivers'
+    ``farm_subsidy`` regime, 0 = none) in the rural settlements under ``places`` (empty =
+    all): their out-move hazard takes the value the simulation gives that support level
+    (``1 + rural_crisis_push × (1 − level)``), re-evaluated each January."""
 
     type_name = "farm_subsidy"
-    type: Literal["farm_subsidy"] = "farm_subsidy"
-
-    def target(self, sim: Any) -> list[str]:
-        return hooks.settlements_under(sim, self.places, rural=True)
-
-
-@register
-class CapitalHousing(Intervention):
-    """Formal housing built in the capital: ``capacity_people`` more people housed formally,
-    built evenly from ``start`` to ``end`` (required), at ``places`` (capital settlements)."""
-
-    type_name = "capital_housing"
     place_fields = ("places",)
 
-    type: Literal["capital_housing"] = "capital_housing"
-    places: PlaceList
-    capacity_people: int = Field(gt=0, le=5_000_000)
+    type: Literal["farm_subsidy"] = "farm_subsidy"
+    places: PlaceList = []
+    subsidy_level: float = Field(gt=0.0, le=1.0)
+
+    _ratio: float = PrivateAttr(default=1.0)
+    _targets: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("places")
     @classmethod
     def _places(cls, v: list[str]) -> list[str]:
-        return _check_ids(v)
+        return _check_ids(v, allow_empty=True)
+
+    def check_atlas(self, atlas: Any) -> None:
+        for i, pid in enumerate(self.places):
+            if not hooks.settlements_under(atlas, [pid], rural=True):
+                raise ValueError(f"places[{i}]: '{pid}' has no rural settlement")
+
+    def init(self, sim: Any) -> None:
+        super().init(sim)
+        self._ratio = 1.0
+
+    def on_month(self, sim: Any, t: int) -> None:
+        if self._ratio != 1.0 and int(sim.month) != 1:
+            return
+        if not self._targets:
+            self._targets = hooks.settlements_under(sim.atlas, self.places, rural=True)
+        farm = hooks.farm_regime(sim, int(sim.year))
+        ratio = hooks.rural_push(sim, max(farm, self.subsidy_level)) / hooks.rural_push(sim, farm)
+        hooks.scale_moves(sim, self._targets, ratio / self._ratio)
+        self._ratio = ratio
+
+    def on_end(self, sim: Any) -> None:
+        hooks.scale_moves(sim, self._targets, 1.0 / self._ratio)
+        self._ratio = 1.0
+
+
+@register
+class CapitalHousing(Intervention):
+    """Formal housing built in the capital for ``capacity_people`` more people, built evenly
+    from ``start`` to ``end`` (required) and kept afterwards; arrivals who find formal housing
+    do not settle in novostroiki."""
+
+    type_name = "capital_housing"
+
+    type: Literal["capital_housing"] = "capital_housing"
+    capacity_people: int = Field(gt=0, le=5_000_000)
 
     @model_validator(mode="after")
     def _needs_end(self) -> CapitalHousing:
@@ -353,9 +425,12 @@ class CapitalHousing(Intervention):
             raise ValueError("end: expected the year the programme finishes building, got none")
         return self
 
-    def check_atlas(self, atlas: Any) -> None:
-        _settlement_check(atlas, "places", self.places, kinds=("capital", "city", "town"))
+    def built_by(self, t: int) -> float:
+        """People housed by month ``t`` (months since January 1989), cumulative."""
+        if t < self.start_month:
+            return 0.0
+        months = self.end_month - self.start_month + 1  # type: ignore[operator]
+        return self.capacity_people * min(1.0, (t - self.start_month + 1) / months)
 
     def on_month(self, sim: Any, t: int) -> None:
-        months = self.end_month - self.start_month + 1  # type: ignore[operator]
-        hooks.add_housing(sim, self.places, self.capacity_people / months / len(self.places))
+        hooks.add_capital_housing(sim, self.built_by(t) - self.built_by(t - 1))

@@ -30,7 +30,6 @@ def window(draw) -> dict:
     return out
 
 
-fraction = st.floats(0.0, 1.0, allow_nan=False)
 factor = st.floats(0.01, 10.0, allow_nan=False)
 
 
@@ -52,7 +51,7 @@ def intervention(draw) -> dict:
     if kind == "registration_reform":
         return {"type": kind, **w, "places": draw(st.lists(ids, max_size=3, unique=True)),
                 "completeness_factor": draw(st.floats(1.01, 10.0)),
-                "propiska_cost_factor": draw(st.floats(0.0, 10.0))}
+                "propiska_cost_factor": draw(st.floats(0.01, 10.0))}
     if kind == "legalisation":
         w.pop("end", None)
         return {"type": kind, **w, "places": draw(place_lists), "services": draw(st.booleans()),
@@ -60,13 +59,16 @@ def intervention(draw) -> dict:
     if kind == "hazard":
         return {"type": kind, **w, "places": draw(place_lists),
                 "hazard": draw(st.sampled_from(["landslide", "flood", "mudflow", "earthquake", "uranium_tailings"])),
-                "displaced_share": draw(st.floats(0.01, 1.0)), "hazard_increase": draw(fraction)}
-    if kind in ("border_resettlement", "farm_subsidy"):
+                "displaced_share": draw(st.floats(0.01, 1.0)), "hazard_increase_sd": draw(st.floats(0.0, 3.0)),
+                **({"return_months": draw(st.floats(0.5, 1200.0))} if draw(st.booleans()) else {})}
+    if kind == "border_resettlement":
         return {"type": kind, **w, "places": draw(st.lists(ids, max_size=3, unique=True)),
-                "income_factor": draw(st.floats(1.001, 5.0))}
+                "income_increase_sd": draw(st.floats(0.001, 3.0))}
+    if kind == "farm_subsidy":
+        return {"type": kind, **w, "places": draw(st.lists(ids, max_size=3, unique=True)),
+                "subsidy_level": draw(st.floats(0.001, 1.0))}
     w.setdefault("end", 2070)
-    return {"type": kind, **w, "places": draw(place_lists),
-            "capacity_people": draw(st.integers(1, 5_000_000))}
+    return {"type": kind, **w, "capacity_people": draw(st.integers(1, 5_000_000))}
 
 
 @st.composite
