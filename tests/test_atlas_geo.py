@@ -402,3 +402,35 @@ def test_bad_road_tables_are_one_line_errors(road_tables, town_settlements):
     s.loc["s_osh", "lat"] = np.nan
     with pytest.raises(KochuError, match="settlement 's_osh' needs numeric lat and lon"):
         travel_matrices(s, nodes, roads)
+
+
+def test_local_roads_never_shortcut_the_main_network(road_tables, town_settlements):
+    """Villages around the Toktogul reservoir must not bridge the 120 km road around it."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from kochu.atlas.travel import RoadGraph, travel_matrices
+
+    graph = RoadGraph.from_tables(*road_tables)
+    d_road = dijkstra(graph.matrix("km"), directed=False)
+    idx = {n: i for i, n in enumerate(graph.node_ids)}
+    rng = np.random.default_rng(7)
+    # villages on both shores of the reservoir between Toktogul and Kara-Kul, plus random ones
+    lat = np.concatenate([rng.uniform(41.6, 41.9, 30), rng.uniform(40.0, 42.8, 60)])
+    lon = np.concatenate([rng.uniform(72.6, 73.0, 30), rng.uniform(70.0, 79.0, 60)])
+    extra = pd.DataFrame({"lat": lat, "lon": lon}, index=[f"v{i}" for i in range(lat.size)])
+    extra["elevation_m"] = elevation(lat, lon)
+    s = pd.concat([town_settlements, extra])
+    km, _ = travel_matrices(s, *road_tables)
+    ids = list(s.index)
+    for a, b in [("s_toktogul", "s_kara_kul"), ("s_bishkek", "s_osh"), ("s_jalal_abad", "s_osh")]:
+        assert km[ids.index(a), ids.index(b)] == pytest.approx(d_road[idx[a], idx[b]])
+
+
+def test_neighbouring_villages_far_from_roads_are_close(road_tables):
+    from kochu.atlas.travel import DETOUR, travel_matrices
+
+    s = pd.DataFrame({"lat": [39.60, 39.61], "lon": [72.50, 72.56]}, index=["a", "b"])
+    km, hours = travel_matrices(s, *road_tables)
+    gc = _gc(s)[0, 1]
+    assert km[0, 1] == pytest.approx(gc * DETOUR)
+    assert hours[0, 1] == pytest.approx(gc * DETOUR / 38.0)

@@ -16,6 +16,13 @@ along it (``PROFILE_SAMPLES`` points) may not rise more than ``RIDGE_M`` above t
 If none of a settlement's candidate nodes is clear, its ``N_CONNECT`` nearest nodes are used
 regardless (every settlement reaches the graph).
 
+Local roads never shortcut the main network (they are straight lines × a factor, which would
+otherwise let a village on a reservoir shore "bridge" a 120 km road around it): a second
+access link or a settlement–settlement link is dropped when travelling through it would make
+any two road nodes closer (in km or hours) than the road graph says; the check is repeated
+on the whole augmented graph until no road-node distance is shortened. Hence the distance
+between two settlements that have their own nodes is exactly the road-graph distance.
+
 Parameters (units and sources; see also GEOGRAPHY_SOURCES.md):
 
 * ``DETOUR = 1.3`` — median road km / straight-line km over the 18 main-road segments of the
@@ -267,53 +274,132 @@ def _settlement_arrays(settlements: pd.DataFrame) -> tuple[np.ndarray, ...]:
     return ids, lat, lon, z
 
 
-def _links(graph: RoadGraph, ids, lat, lon, z) -> tuple[np.ndarray, ...]:
-    """Local-road links (vertex a, vertex b, km) joining settlements to the graph."""
+@dataclass
+class _Links:
+    """Local-road links of the settlements: vertex pairs, km and kind."""
+
+    u: np.ndarray  # settlement vertex (n_nodes + s)
+    v: np.ndarray  # road-node vertex or settlement vertex
+    km: np.ndarray
+    kind: np.ndarray  # 0 own node, 1 nearest access, 2 second access, 3 settlement-settlement
+
+    def keep(self, mask: np.ndarray) -> _Links:
+        return _Links(self.u[mask], self.v[mask], self.km[mask], self.kind[mask])
+
+
+def _access(graph: RoadGraph, d_road: np.ndarray, ids, lat, lon, z) -> _Links:
+    """Each settlement's own node, or its nearest clear road nodes (see module doc)."""
     n_nodes = len(graph.node_ids)
     own = {p: i for i, p in enumerate(graph.place) if p}
-    src, dst = [], []
-    # settlement -> road nodes
     usable = np.flatnonzero(~pd.Series(graph.node_ids).str.startswith("x_").to_numpy())
     d_sn = haversine_km(lat[:, None], lon[:, None], graph.lat[usable], graph.lon[usable])
     k = min(NODE_CANDIDATES, usable.size)
     near = np.argsort(d_sn, axis=1)[:, :k]
     s_rep = np.repeat(np.arange(len(ids)), k)
     cand = usable[near.ravel()]
-    node_z = np.where(np.isfinite(graph.elev), graph.elev, np.nan)
-    ok = _clear(lat[s_rep], lon[s_rep], z[s_rep], graph.lat[cand], graph.lon[cand], node_z[cand])
+    ok = _clear(
+        lat[s_rep], lon[s_rep], z[s_rep], graph.lat[cand], graph.lon[cand], graph.elev[cand]
+    )
     ok = ok.reshape(len(ids), k)
+    u, v, km, kind = [], [], [], []
     for s in range(len(ids)):
         if ids[s] in own:
-            src.append(n_nodes + s)
-            dst.append(own[ids[s]])
+            u.append(n_nodes + s), v.append(own[ids[s]]), km.append(0.0), kind.append(0)
             continue
         chosen = near[s][ok[s]][:N_CONNECT]
         if chosen.size == 0:
             chosen = near[s][:N_CONNECT]
-        src.extend([n_nodes + s] * chosen.size)
-        dst.extend(usable[chosen].tolist())
-    # settlement -> neighbouring settlements
-    if len(ids) > 1 and LOCAL_LINKS > 0:
-        d_ss = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
-        np.fill_diagonal(d_ss, np.inf)
-        k2 = min(LOCAL_LINKS, len(ids) - 1)
-        nb = np.argsort(d_ss, axis=1)[:, :k2]
-        a = np.repeat(np.arange(len(ids)), k2)
-        b = nb.ravel()
-        within = d_ss[a, b] <= LOCAL_MAX_KM
-        a, b = a[within], b[within]
-        ok2 = _clear(lat[a], lon[a], z[a], lat[b], lon[b], z[b])
-        src.extend((n_nodes + a[ok2]).tolist())
-        dst.extend((n_nodes + b[ok2]).tolist())
-    src_a, dst_a = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
-    all_lat = np.concatenate([graph.lat, lat])
-    all_lon = np.concatenate([graph.lon, lon])
-    km = haversine_km(all_lat[src_a], all_lon[src_a], all_lat[dst_a], all_lon[dst_a]) * DETOUR
-    own_link = np.isin(src_a - n_nodes, [i for i, s in enumerate(ids) if s in own]) & (
-        dst_a < n_nodes
-    )
-    km = np.where(own_link, 0.0, km)
-    return src_a, dst_a, km
+        lens = d_sn[s, chosen] * DETOUR
+        nodes_ = usable[chosen]
+        # a second access must not be a shortcut between the two road nodes
+        if nodes_.size > 1 and lens[0] + lens[1] < d_road[nodes_[0], nodes_[1]]:
+            nodes_, lens = nodes_[:1], lens[:1]
+        for r, (nd, ln) in enumerate(zip(nodes_, lens, strict=True)):
+            (
+                u.append(n_nodes + s),
+                v.append(int(nd)),
+                km.append(float(ln)),
+                kind.append(1 + min(r, 1)),
+            )
+    return _Links(np.array(u), np.array(v), np.array(km), np.array(kind))
+
+
+def _local(access: _Links, d_road: np.ndarray, n_nodes: int, ids, lat, lon, z) -> _Links:
+    """Settlement-settlement local roads that do not shortcut the road network."""
+    n = len(ids)
+    empty = _Links(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, np.int64)))
+    if n < 2 or LOCAL_LINKS <= 0:
+        return empty
+    d_ss = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    np.fill_diagonal(d_ss, np.inf)
+    k = min(LOCAL_LINKS, n - 1)
+    a = np.repeat(np.arange(n), k)
+    b = np.argsort(d_ss, axis=1)[:, :k].ravel()
+    own = access.u[access.kind == 0] - n_nodes
+    keep = (d_ss[a, b] <= LOCAL_MAX_KM) & ~(np.isin(a, own) & np.isin(b, own))
+    a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    if a.size == 0:
+        return empty
+    pairs = np.unique(np.column_stack([a, b]), axis=0)
+    a, b = pairs[:, 0], pairs[:, 1]
+    clear = _clear(lat[a], lon[a], z[a], lat[b], lon[b], z[b])
+    a, b = a[clear], b[clear]
+    length = d_ss[a, b] * DETOUR
+    by_s: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, int), np.zeros(0))] * n
+    for s_ in np.unique(access.u - n_nodes):
+        sel = access.u - n_nodes == s_
+        by_s[s_] = (access.v[sel], access.km[sel])
+    ok = np.ones(a.size, dtype=bool)
+    for t, (i, j, ln) in enumerate(zip(a, b, length, strict=True)):
+        (ni, ki), (nj, kj) = by_s[i], by_s[j]
+        ok[t] = bool(np.all(ki[:, None] + ln + kj[None, :] >= d_road[np.ix_(ni, nj)]))
+    a, b, length = a[ok], b[ok], length[ok]
+    return _Links(n_nodes + a, n_nodes + b, length, np.full(a.size, 3))
+
+
+def _augmented(graph: RoadGraph, links: _Links, n: int, weight: str):
+    w_edges = graph.km if weight == "km" else graph.hours
+    w_links = links.km if weight == "km" else links.km / SPEED_KMH["local"]
+    # tiny epsilon keeps zero-length own-node links as explicit edges in the sparse graph
+    w = np.concatenate([w_edges, np.maximum(w_links, 1e-12)])
+    i = np.concatenate([graph.src, links.u])
+    j = np.concatenate([graph.dst, links.v])
+    return sym_csr(i, j, w, len(graph.node_ids) + n)
+
+
+def _remove_shortcuts(graph: RoadGraph, links: _Links, n: int, d_road: dict) -> _Links:
+    """Drop local links until no road-node distance is shortened by travel through settlements."""
+    n_nodes = len(graph.node_ids)
+    src = np.arange(n_nodes)
+    for _ in range(10 * n + 10):
+        worst = None
+        for weight in ("km", "hours"):
+            m = _augmented(graph, links, n, weight)
+            d, pred = dijkstra(m, directed=False, indices=src, return_predecessors=True)
+            dr, da = d_road[weight], d[:, :n_nodes]
+            gain = np.zeros_like(dr)
+            fin = np.isfinite(da)
+            gain[fin] = np.where(np.isinf(dr[fin]), np.inf, dr[fin] - da[fin])
+            k = np.unravel_index(np.argmax(gain), gain.shape)
+            if gain[k] > 1e-6 and (worst is None or gain[k] > worst[0]):
+                worst = (gain[k], k, pred)
+        if worst is None:
+            return links
+        _, (a, b), pred = worst
+        path = [int(b)]
+        while path[-1] != a:
+            path.append(int(pred[a, path[-1]]))
+        on_path = set(zip(path[:-1], path[1:], strict=True))
+        hit = np.array(
+            [(x, y) in on_path or (y, x) in on_path for x, y in zip(links.u, links.v, strict=True)]
+        )
+        drop = hit & (links.kind == 3)
+        if not drop.any():
+            drop = hit & (links.kind == 2)
+        if not drop.any():  # pragma: no cover - own/nearest links cannot form a shortcut alone
+            return links
+        links = links.keep(~drop)
+    return links  # pragma: no cover
 
 
 def travel_matrices(
@@ -334,17 +420,24 @@ def travel_matrices(
     n, n_nodes = len(ids), len(graph.node_ids)
     if n == 0:
         return np.zeros((0, 0)), np.zeros((0, 0))
-    src, dst, link_km = _links(graph, ids, lat, lon, z)
-    link_h = link_km / SPEED_KMH["local"]
+    d_road = {w: dijkstra(graph.matrix(w), directed=False) for w in ("km", "hours")}
+    access = _access(graph, d_road["km"], ids, lat, lon, z)
+    local = _local(access, d_road["km"], n_nodes, ids, lat, lon, z)
+    links = _Links(
+        *(
+            np.concatenate([x, y])
+            for x, y in zip(
+                (access.u, access.v, access.km, access.kind),
+                (local.u, local.v, local.km, local.kind),
+                strict=True,
+            )
+        )
+    )
+    links = _remove_shortcuts(graph, links, n, d_road)
     out = []
-    for w_edges, w_links in ((graph.km, link_km), (graph.hours, link_h)):
-        # tiny epsilon keeps zero-length own-node links as explicit edges in the sparse graph
-        w = np.concatenate([w_edges, np.maximum(w_links, 1e-12)])
-        i = np.concatenate([graph.src, src])
-        j = np.concatenate([graph.dst, dst])
-        m = sym_csr(i, j, w, n_nodes + n)
-        d = dijkstra(m, directed=False, indices=np.arange(n_nodes, n_nodes + n))
-        d = d[:, n_nodes:]
+    for weight in ("km", "hours"):
+        m = _augmented(graph, links, n, weight)
+        d = dijkstra(m, directed=False, indices=np.arange(n_nodes, n_nodes + n))[:, n_nodes:]
         d = np.minimum(d, d.T)
         d[d < 1e-9] = 0.0
         np.fill_diagonal(d, 0.0)
