@@ -156,9 +156,9 @@ def test_direction_masks_follow_their_definitions(atlas) -> None:
     flows = pd.DataFrame({"origin": [rural, capital], "destination": [capital, rural]})
     run = rd.RunData(Path("."), {}, pd.DataFrame(), flows, st)
     masks = rd.direction_masks(flows, run)
-    assert masks["rural_to_urban"].tolist() == [True, False]
-    assert masks["south_to_north"].tolist() == [bool(north[capital] == 1), False]
-    assert masks["periphery_to_centre"].tolist() == [True, False]
+    assert masks["rural_urban"].tolist() == [True, False]
+    assert masks["south_north"].tolist() == [bool(north[capital] == 1), False]
+    assert masks["periphery_centre"].tolist() == [True, False]
 
 
 def test_thousands_formatter() -> None:

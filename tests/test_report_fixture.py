@@ -119,11 +119,11 @@ def make_run(
         for s, (scen, lift) in enumerate((("baseline", 0.0), ("railway", 0.03), ("propiska reform", -0.02))):
             for t, y in enumerate(years):
                 v = 1.0e6 * (1 + 0.02 * t) * (1 + lift * t / n_years)
-                rows.append((scen, "capital population", y, v, v * 0.95, v * 1.05))
+                rows.append((scen, "capital.population", y, v, v * 0.95, v * 1.05))
                 g = 0.45 - 0.01 * t + 0.02 * s
-                rows.append((scen, "registration gap", y, g, g - 0.03, g + 0.03))
+                rows.append((scen, "registration.gap", y, g, g - 0.03, g + 0.03))
         (path / "comparison.csv").write_text(
-            pd.DataFrame(rows, columns=["scenario", "indicator", "year", "value", "low", "high"])
+            pd.DataFrame(rows, columns=["scenario", "indicator", "year", "value", "value_lo", "value_hi"])
             .to_csv(index=False, lineterminator="\n"))
         cal = pd.DataFrame({"target": ["capital 1999", "Naryn 1999", "Osh city 1999", "abroad 2009"],
                             "observed": [770_000, 250_000, 210_000, 300_000],

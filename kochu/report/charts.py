@@ -186,8 +186,30 @@ def directions(run: rd.RunData) -> Rendered:
 
 # ----------------------------------------------------------------------------- comparison
 
-BAND_PAIRS = [("low", "high"), ("lo", "hi"), ("lower", "upper"), ("p05", "p95"),
+BAND_PAIRS = [("value_lo", "value_hi"), ("low", "high"), ("lo", "hi"), ("lower", "upper"), ("p05", "p95"),
               ("q05", "q95"), ("p5", "p95"), ("q10", "q90"), ("p10", "p90")]
+
+
+#: indicators shown first when a comparison has many (names of ``kochu.indicators.compute``)
+KEY_INDICATORS = [
+    "capital.population", "novostroiki.population", "registration.gap", "border.share",
+    "balance.theil_settlements", "town_fates.depopulating_count", "primacy.capital_share",
+]
+
+
+def indicator_unit(name: str) -> str:
+    """Axis label with the unit of an indicator named as in ``kochu.indicators.compute``."""
+    if name.endswith(("population", ".forward", ".reverse", ".net", ".without_services")) or name == "population.total":
+        return "value (people)"
+    if any(k in name for k in ("share", "gap", "growth")):
+        return "value (fraction)"
+    if name.startswith("net_migration_rate"):
+        return "value (per 1,000 a year)"
+    if name.endswith("_count"):
+        return "value (count)"
+    if name.startswith(("balance.", "capital.capacity", "capital.pressure")):
+        return "value (index)"
+    return "value (indicator units)"
 
 
 def _band(df: pd.DataFrame) -> tuple[str, str] | None:
@@ -207,13 +229,10 @@ def comparison(run: rd.RunData, max_panels: int = 6) -> Rendered | None:
     df = run.comparison
     if df is None:
         return None
-    path = run.run_dir / "comparison.csv"
-    for col in ("scenario", "indicator", "value"):
-        if col not in df.columns:
-            raise RunStoreError(f"{path}: missing column '{col}' (expected scenario, indicator, "
-                                f"value, optional year and low/high)")
     band = _band(df)
-    indicators = list(dict.fromkeys(df["indicator"].astype(str)))[:max_panels]
+    present = list(dict.fromkeys(df["indicator"].astype(str)))
+    preferred = [i for i in KEY_INDICATORS if i in present]
+    indicators = (preferred + [i for i in present if i not in preferred])[:max_panels]
     scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
     ncols = min(3, len(indicators))
     nrows = int(np.ceil(len(indicators) / ncols))
@@ -237,7 +256,7 @@ def comparison(run: rd.RunData, max_panels: int = 6) -> Rendered | None:
                     err = [[v - float(rows[band[0]].mean())], [float(rows[band[1]].mean()) - v]]
                 ax.bar(i, v, color=colour, yerr=err, capsize=3, label=scen)
         ax.set_title(ind, fontsize=9.5)
-        ax.set_ylabel("value (indicator units)")
+        ax.set_ylabel(indicator_unit(ind))
         ax.yaxis.set_major_formatter(FuncFormatter(thousands))
         if "year" in df.columns:
             _year_axis(ax)
@@ -265,12 +284,8 @@ def calibration(run: rd.RunData) -> Rendered | None:
     if df is None:
         return None
     path = run.run_dir / "calibration.csv"
-    name_col = next((c for c in ("target", "name", "indicator") if c in df.columns), None)
-    obs_col = next((c for c in ("observed", "obs", "data") if c in df.columns), None)
-    sim_col = next((c for c in ("simulated", "sim", "model", "fitted") if c in df.columns), None)
-    if name_col is None or obs_col is None or sim_col is None:
-        raise RunStoreError(f"{path}: expected columns target, observed, simulated "
-                            f"(got {', '.join(map(str, df.columns))})")
+    cols = rd.calibration_columns(df, path)
+    name_col, obs_col, sim_col = cols["name"], cols["observed"], cols["simulated"]
     obs = pd.to_numeric(df[obs_col], errors="coerce").to_numpy(float)
     sim = pd.to_numeric(df[sim_col], errors="coerce").to_numpy(float)
     ok = np.isfinite(obs) & np.isfinite(sim)

@@ -88,6 +88,36 @@ def _optional_csv(run_dir: Path, name: str) -> pd.DataFrame | None:
     return df
 
 
+#: name alternatives of the calibration.csv columns
+CALIBRATION_COLUMNS = {
+    "name": ("target", "name", "indicator"),
+    "observed": ("observed", "obs", "data"),
+    "simulated": ("simulated", "sim", "model", "fitted"),
+}
+
+
+def check_comparison(df: pd.DataFrame, path: Path) -> None:
+    """``comparison.csv`` needs ``scenario, indicator, value`` (``year`` and bands optional)."""
+    for col in ("scenario", "indicator", "value"):
+        if col not in df.columns:
+            raise RunStoreError(f"{path}: missing column '{col}' (expected scenario, indicator, "
+                                f"value, optional year and value_lo/value_hi)")
+    if not pd.api.types.is_numeric_dtype(df["value"]):
+        raise RunStoreError(f"{path}: column 'value' must be numeric")
+
+
+def calibration_columns(df: pd.DataFrame, path: Path) -> dict[str, str]:
+    """The actual names of the name/observed/simulated columns of ``calibration.csv``."""
+    found = {}
+    for role, names in CALIBRATION_COLUMNS.items():
+        col = next((c for c in names if c in df.columns), None)
+        if col is None:
+            raise RunStoreError(f"{path}: missing column '{names[0]}' (expected target, observed, "
+                                f"simulated; got {', '.join(map(str, df.columns))})")
+        found[role] = col
+    return found
+
+
 def load_default_atlas(manifest: dict[str, Any] | None = None) -> Any:
     """The atlas a run was made with: the folder named in its manifest, else the default."""
     try:
@@ -147,6 +177,12 @@ def load_run(run_dir: str | Path, atlas: Any = None) -> RunData:
                 f"{folder / 'flows.parquet'}: column '{col}' has id '{bad[0]}' that is not a "
                 f"settlement of the atlas or '{ABROAD}'"
             )
+    comparison = _optional_csv(folder, "comparison.csv")
+    if comparison is not None:
+        check_comparison(comparison, folder / "comparison.csv")
+    calibration = _optional_csv(folder, "calibration.csv")
+    if calibration is not None:
+        calibration_columns(calibration, folder / "calibration.csv")
     return RunData(
         run_dir=folder,
         manifest=manifest,
@@ -155,8 +191,8 @@ def load_run(run_dir: str | Path, atlas: Any = None) -> RunData:
         settlements=st,
         events=_optional_table(folder, manifest, "events"),
         indicators=_optional_table(folder, manifest, "indicators"),
-        comparison=_optional_csv(folder, "comparison.csv"),
-        calibration=_optional_csv(folder, "calibration.csv"),
+        comparison=comparison,
+        calibration=calibration,
         atlas=atlas,
     )
 
@@ -274,24 +310,27 @@ def town_fates(run: RunData) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- directions
 
-#: the four directions of the seed, in display order
-DIRECTIONS = ["rural_to_urban", "mountain_to_valley", "periphery_to_centre", "south_to_north"]
+#: the four directions of the seed, in display order (names as in ``kochu.indicators``)
+DIRECTIONS = ["rural_urban", "mountain_valley", "periphery_centre", "south_north"]
 DIRECTION_LABELS = {
-    "rural_to_urban": "rural → urban",
-    "mountain_to_valley": "mountain → valley",
-    "periphery_to_centre": "periphery → centre",
-    "south_to_north": "south → north",
+    "rural_urban": "rural → urban",
+    "mountain_valley": "mountain → valley",
+    "periphery_centre": "periphery → centre",
+    "south_north": "south → north",
 }
+#: elevation (m) from which a place counts as "mountain" (as ``kochu.indicators.migration``)
+MOUNTAIN_M = 1500.0
+
+
+def _flag(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
 
 
 def direction_masks(flows: pd.DataFrame, run: RunData) -> dict[str, np.ndarray]:
-    """Which internal flows count in each of the four directions (one move may count in several).
-
-    Uses :func:`kochu.flows.directions.decompose` when that module provides per-flow masks;
-    otherwise these report-side definitions from the atlas attributes: rural → urban =
-    ``urban`` 0 → 1; mountain → valley = destination at least 500 m lower; periphery → centre =
-    destination of higher administrative rank (smaller ``admin_rank``); south → north =
-    ``north`` 0 → 1.
+    """Which flows count in each of the four directions (forward only; a move may count in
+    several), by the definitions of ``kochu.indicators.migration``: rural → urban = ``urban``
+    0 → 1; mountain → valley = from ≥ 1,500 m to below; periphery → centre = to a place of
+    higher administrative rank (smaller ``admin_rank``); south → north = ``north`` 0 → 1.
     """
     st = run.settlements
     o = st.reindex(flows["origin"])
@@ -300,26 +339,27 @@ def direction_masks(flows: pd.DataFrame, run: RunData) -> dict[str, np.ndarray]:
     def col(frame: pd.DataFrame, name: str) -> np.ndarray:
         if name not in frame.columns:
             return np.full(len(frame), np.nan)
-        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        return _flag(frame[name])
 
     with np.errstate(invalid="ignore"):
         return {
-            "rural_to_urban": (col(o, "urban") == 0) & (col(d, "urban") == 1),
-            "mountain_to_valley": (col(o, "elevation_m") - col(d, "elevation_m")) >= 500.0,
-            "periphery_to_centre": col(d, "admin_rank") < col(o, "admin_rank"),
-            "south_to_north": (col(o, "north") == 0) & (col(d, "north") == 1),
+            "rural_urban": (col(o, "urban") == 0) & (col(d, "urban") == 1),
+            "mountain_valley": (col(o, "elevation_m") >= MOUNTAIN_M) & (col(d, "elevation_m") < MOUNTAIN_M),
+            "periphery_centre": col(d, "admin_rank") < col(o, "admin_rank"),
+            "south_north": (col(o, "north") == 0) & (col(d, "north") == 1),
         }
 
 
 def direction_series(run: RunData) -> pd.DataFrame:
-    """Year × direction: true internal moves along each of the four directions.
+    """Year × direction: true internal moves along each of the four directions (forward).
 
-    Prefers the run's ``indicators`` rows named ``direction_<name>`` (written by
-    ``kochu.indicators``); otherwise classifies the flows with :func:`direction_masks`.
+    Prefers the run's ``indicators`` rows ``direction.<name>.forward`` (``kochu.indicators``,
+    computed with ``kochu.flows.directions.decompose``); otherwise classifies the flows with
+    :func:`direction_masks`.
     """
     if run.indicators is not None:
         ind = run.indicators
-        names = {f"direction_{d}": d for d in DIRECTIONS}
+        names = {f"direction.{d}.forward": d for d in DIRECTIONS}
         rows = ind[ind["indicator"].isin(list(names))]
         if not rows.empty:
             table = rows.pivot_table(index="year", columns="indicator", values="value", aggfunc="sum")

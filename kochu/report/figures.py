@@ -51,7 +51,7 @@ CYCLE = [
 
 _STYLE = {
     "svg.hashsalt": SVG_HASHSALT,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text (editable in papers)
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.titlesize": 10.5,
