@@ -333,3 +333,36 @@ def test_embedded_atlas_orderings():
     rem = pd.Series(dd.component("remoteness", 2009), index=dd.places)
     assert rem[naryn].mean() > rem[chuy].mean()
     assert all(np.isfinite(a).all() for a in dd.pull.values())
+
+
+def test_modified_raw_moves_the_component_consistently(d, kg_atlas):
+    rows = d.years >= 2025
+    m = d.modified_raw("hours_to_capital", ["s_naryn"], range(2025, 2051), delta=-2.0)
+    i = d.places.get_loc("s_naryn")
+    assert np.allclose(m.raw["hours_to_capital"][rows, i], d.raw["hours_to_capital"][rows, i] - 2)
+    assert np.allclose(m.raw["remote_hours"][rows, i], d.raw["remote_hours"][rows, i] - 2)
+    drop = d.pull["remoteness"][rows, i] - m.pull["remoteness"][rows, i]
+    assert (drop > 0).all()
+    # the same as rebuilding with the changed hours: remoteness is linear in hours
+    gain = d.gains["hours_to_capital"][1]
+    assert np.allclose(drop, 2 * gain)
+    other = np.ones(len(d.places), bool)
+    other[i] = False
+    assert np.array_equal(m.pull["remoteness"][:, other], d.pull["remoteness"][:, other])
+    mine = d.modified_raw("mine_open", "s_naryn", range(2030, 2051), delta=1.0)
+    assert at(mine, "jobs", 2030, "s_naryn") - at(d, "jobs", 2030, "s_naryn") == pytest.approx(1.0)
+    job = d.modified_raw("employment", "s_naryn", 2030, delta=0.05)
+    assert at(job, "jobs", 2030, "s_naryn") > at(d, "jobs", 2030, "s_naryn")
+    with pytest.raises(KochuError, match="raw indicator 'hei'"):
+        d.modified_raw("hei", delta=1)
+
+
+def test_gains_match_a_rebuild(d):
+    """A raw change through the gain equals recomputing the component from the raw parts."""
+    g_comp, gain = d.gains["doctors"]
+    assert g_comp == "health"
+    x = d.raw["doctors"]
+    base = x[d.years == 2009][0]
+    expect = (x - base.mean()) / base.std()
+    assert np.allclose(d.pull["health"], expect)
+    assert gain == pytest.approx(1 / base.std())

@@ -20,6 +20,7 @@ from kochu.drivers.places import place_facts
 from kochu.drivers.regimes import build_regimes
 from kochu.errors import KochuError
 
+_FEEDS = {"hours_to_capital": "remote_hours", "hours_to_centre": "remote_hours"}
 CARRY_FORWARD = ("Years after 2015 (no data by design) carry the last observed value of every "
                  "series; no trend is extrapolated.")
 
@@ -38,7 +39,8 @@ class Drivers:
     ``pull`` (component -> read-only (n_years, n_places) float64 array, standardized against
     the 2009 cross-section), ``regime`` (DataFrame by year), ``events`` (list of
     :class:`Event`), ``sources`` (name -> source and method text), ``raw`` (the raw
-    indicators in natural units behind the components, same shape as a component).
+    indicators in natural units behind the components, same shape as a component), ``gains``
+    (raw name -> (component, change of the component per raw unit), for :meth:`modified_raw`).
     """
 
     years: np.ndarray
@@ -48,6 +50,7 @@ class Drivers:
     events: list[Event]
     sources: dict[str, str]
     raw: dict[str, np.ndarray] = field(default_factory=dict)
+    gains: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (f"Drivers({self.years[0]}..{self.years[-1]}, {len(self.places)} places, "
@@ -124,6 +127,40 @@ class Drivers:
         pull[name] = _frozen(new)
         return replace(self, pull=pull)
 
+    def modified_raw(self, raw: str, places: Iterable[str] | str | None = None,
+                     years: Iterable[int] | int | None = None, delta: float | None = None,
+                     factor: float | None = None) -> Drivers:
+        """A copy with raw indicator ``raw`` changed (natural units) and its component updated.
+
+        E.g. ``modified_raw("hours_to_capital", ["s_naryn"], range(2025, 2051), delta=-2)``
+        for a faster road, ``modified_raw("employment", ..., delta=0.05)`` for five points
+        less unemployment, ``modified_raw("mine_open", ..., delta=1)`` for a new mine,
+        ``modified_raw("water", ..., delta=1)`` for water in a novostroika. The component
+        moves by ``gains[raw][1]`` per raw unit, with the 2009 standardization kept fixed (so
+        other places are untouched); exact where the component is linear in the indicator.
+        """
+        if raw not in self.gains:
+            raise KochuError(f"raw indicator '{raw}': not modifiable; expected one of {', '.join(sorted(self.gains))}")
+        if delta is None and factor is None:
+            raise KochuError(f"modified_raw('{raw}'): give delta and/or factor")
+        rows, cols = self._year_rows(years), self._place_cols(places)
+        f = 1.0 if factor is None else float(factor)
+        d = 0.0 if delta is None else float(delta)
+        old = self.raw[raw][np.ix_(rows, cols)]
+        change = old * f + d - old
+        raws = dict(self.raw)
+        for name in (raw, _FEEDS.get(raw)):
+            if name is not None:
+                arr = np.array(self.raw[name], copy=True)
+                arr[np.ix_(rows, cols)] += change
+                raws[name] = _frozen(arr)
+        comp, gain = self.gains[raw]
+        pull = dict(self.pull)
+        arr = np.array(self.pull[comp], copy=True)
+        arr[np.ix_(rows, cols)] += gain * change
+        pull[comp] = _frozen(arr)
+        return replace(self, pull=pull, raw=raws)
+
     # -- export ------------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
         """Long table ``year, place, component, value`` of all pull components."""
@@ -165,6 +202,7 @@ def build_drivers(atlas, start: int = 1989, end: int = 2050, gap_1989: float = 1
         events=build_events(atlas, start, end),
         sources={k: sources[k] for k in sorted(sources)},
         raw={k: _frozen(v[keep]) for k, v in panel.raw.items()},
+        gains=dict(sorted(panel.gains.items())),
     )
 
 

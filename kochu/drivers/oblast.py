@@ -77,38 +77,43 @@ def oblast_matrix(
     want = years
     years = np.union1d(years, np.concatenate([s.dropna().index.to_numpy(int) for s in obs.values()]))
     names = list(oblasts["name"])
-    inside = pd.DataFrame(np.nan, index=names, columns=years)
+    yf = years.astype(float)
+    inside = np.full((len(names), len(years)), np.nan)
     first: dict[str, int] = {}
     last: dict[str, int] = {}
-    for name, s in obs.items():
-        s = s.dropna()
-        if s.empty:
+    for k, name in enumerate(names):
+        s = obs.get(name)
+        s = None if s is None else s.dropna()
+        if s is None or s.empty:
             continue
         first[name], last[name] = int(s.index.min()), int(s.index.max())
         span = (years >= first[name]) & (years <= last[name])
-        inside.loc[name, years[span]] = np.interp(years[span], s.index.to_numpy(float), s.to_numpy(float))
-    m = inside.mean(axis=0, skipna=True)
-    m = m.interpolate(limit_direction="both") if m.notna().any() else m.fillna(0.0)
+        inside[k, span] = np.interp(yf[span], s.index.to_numpy(float), s.to_numpy(float))
+    seen = ~np.isnan(inside)
+    counts = seen.sum(axis=0)
+    m = np.where(counts > 0, np.nansum(inside, axis=0) / np.maximum(counts, 1), np.nan)
+    ok = ~np.isnan(m)
+    m = np.interp(yf, yf[ok], m[ok]) if ok.any() else np.zeros(len(years))
     out = inside.copy()
-    for name in names:
+    for k, name in enumerate(names):
         if name not in first:
-            out.loc[name] = m
+            out[k] = m
             continue
         f, la = first[name], last[name]
-        dev_f = inside.loc[name, f] - m[f] if f in m.index else 0.0
-        before = years < f
+        fi, li = int(np.searchsorted(years, f)), int(np.searchsorted(years, la))
+        before, after = years < f, years > la
         if before.any():
-            t = years[before].astype(float)
+            t = yf[before]
             g = np.clip(gap_1989 + (1.0 - gap_1989) * (t - 1989.0) / max(f - 1989.0, 1.0), gap_1989, 1.0)
             g = np.where(t < 1989, gap_1989, g)
-            out.loc[name, years[before]] = m[years[before]].to_numpy() + g * dev_f
-        after = years > la
+            out[k, before] = m[before] + g * (inside[k, fi] - m[fi])
         if after.any():
-            out.loc[name, years[after]] = inside.loc[name, la] + (m[years[after]].to_numpy() - m[la])
+            out[k, after] = inside[k, li] + (m[after] - m[li])
     missing = [n for n in names if n not in first]
     rule = (f"observed years as given, linear between; before the first observation the oblast's "
             f"deviation from the cross-oblast mean is held (gap factor {gap_1989:g} in 1989 → 1); "
             "after the last observation the last value is carried forward")
     if missing:
         rule += f"; no data for {', '.join(missing)}: cross-oblast mean used"
-    return out.loc[:, want], f"{text}. Method: {rule}"
+    table = pd.DataFrame(out[:, np.searchsorted(years, want)], index=names, columns=want)
+    return table, f"{text}. Method: {rule}"

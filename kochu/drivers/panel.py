@@ -91,6 +91,8 @@ class Panel:
         self.mining_jobs = mining_jobs
         self.n = len(facts.table)
         self.raw: dict[str, np.ndarray] = {}
+        self.sd_raw: dict[str, float] = {}
+        self.gains: dict[str, tuple[str, float]] = {}  # raw name -> (component, d component / d raw)
         self.sources: dict[str, str] = {}
         st = facts.table
         self.urban = st["urban"].to_numpy(float)
@@ -112,13 +114,9 @@ class Panel:
     def z(self, name: str) -> np.ndarray:
         x = self.raw[name]
         base = x[self.years == BASE_YEAR][0]
-        sd = base.std()
-        return (x - base.mean()) / (sd if sd > 1e-12 else 1.0)
-
-    def standardize(self, x: np.ndarray) -> np.ndarray:
-        base = x[self.years == BASE_YEAR][0]
-        sd = base.std()
-        return (x - base.mean()) / (sd if sd > 1e-12 else 1.0)
+        sd = base.std() if base.std() > 1e-12 else 1.0
+        self.sd_raw[name] = sd
+        return (x - base.mean()) / sd
 
     def matches(self, names) -> np.ndarray:
         keys = {norm_name(x) for x in names}
@@ -133,7 +131,7 @@ class Panel:
             tab, _ = oblast_matrix(self.atlas, "grp_per_capita_som", self.f.oblasts, self.years, self.gap)
             mean_log = np.log(np.clip(tab.to_numpy(float), 1e-9, None)).mean(axis=0)
             self.put("grp_rel", lg - mean_log[:, None], f"log GRP per capita minus cross-oblast mean of logs; {text}")
-            parts.append(self.z("grp_rel"))
+            parts.append(("grp_rel", 1.0))
         pov, text = self.oblast("poverty_rate")
         if pov is not None:
             nat, u, r = (float(series(k).iloc[0]) for k in ("poverty_national", "poverty_urban", "poverty_rural"))
@@ -145,8 +143,8 @@ class Panel:
             self.put("poverty", p, f"oblast poverty rate x urban/rural 2009 ratio ({u}/{nat}, {r}/{nat}) "
                      f"+ altitude gradient {slope_text}; {text} | "
                      + " | ".join(series_source(k) for k in ("poverty_national", "poverty_urban", "poverty_rural")))
-            parts.append(-self.z("poverty"))
-        return self._combine(parts)
+            parts.append(("poverty", -1.0))
+        return self._combine("income", parts)
 
     def _oblast_mean(self, x: np.ndarray) -> np.ndarray:
         out = np.empty(self.n)
@@ -177,12 +175,12 @@ class Panel:
         une, text = self.oblast("unemployment_rate")
         if une is not None:
             self.put("employment", 1.0 - une, f"1 - LFS unemployment rate; {text}")
-            parts.append(self.z("employment"))
+            parts.append(("employment", 1.0))
         man, text = self.oblast("manufacturing_employment_share")
         if man is not None:
             self.put("manufacturing", man, f"manufacturing share of employment; {text}")
-            parts.append(self.z("manufacturing"))
-        return self._combine(parts) + self._town_shift()
+            parts.append(("manufacturing", 1.0))
+        return self._combine("jobs", parts) + self._town_shift()
 
     def _town_shift(self) -> np.ndarray:
         eff = read("town_type_effects.csv").set_index("town_type")["jobs_shift_sd"].astype(float)
@@ -202,6 +200,7 @@ class Panel:
                 shift[:, j] += eff.get("mining", 0.0) * open_any[:, j]
             if ttype[j] != "mining" and ttype[j] in eff.index:
                 shift[:, j] += eff[ttype[j]]  # e.g. Kadji-Say: mine to 1992, tourism throughout
+        self.gains["mine_open"] = ("jobs", float(eff.get("mining", 0.0)))
         self.put("mine_open", open_any, "1 while the settlement's mine/plant operates (mining_closures.csv; "
                  "unmatched mining towns: regime.mining_jobs), else 0: "
                  + " | ".join(mines["source"].unique()[:3]) + " ...")
@@ -251,7 +250,7 @@ class Panel:
                      text + "; x national cultivated area per person relative to 2009: "
                      + series_source("cultivated_area_ha") + " | " + series_source("population_national")
                      + "; 0 in towns and novostroiki")
-        return self._combine([self.z("land_ha")])
+        return self._combine("land", [("land_ha", 1.0)])
 
     def _atlas_static_oblast(self, name: str) -> np.ndarray | None:
         att = getattr(self.atlas, "attributes", None)
@@ -279,14 +278,14 @@ class Panel:
         access = np.log1p(hei @ np.exp(-self.f.hours / COMMUTE_HOURS).T)
         self.put("hei_access", access, f"log(1 + sum_q HEI_q exp(-hours_pq / {COMMUTE_HOURS:g} h)); hours: "
                  + self.f.hours_source)
-        return self._combine([self.z("hei_access")])
+        return self._combine("education", [("hei_access", 1.0)])
 
     def health(self) -> np.ndarray:
         doc, text = self.oblast("doctors_per_10k")
         if doc is None:
-            return self._combine([])
+            return self._combine("health", [])
         self.put("doctors", doc, f"doctors per 10,000 (oblast); {text}")
-        return self._combine([self.z("doctors")])
+        return self._combine("health", [("doctors", 1.0)])
 
     def services(self) -> np.ndarray:
         parts = []
@@ -308,12 +307,12 @@ class Panel:
                      "(1994 FAO 86%/75% -> 2011-15 SDG 6.1.1); novostroiki: 0 if illegal or before "
                      f"legalisation, else Chuy rural; {wtext} | " + series_source("water_urban_share")
                      + " | " + series_source("water_rural_share"))
-            parts.append(self.z("water"))
+            parts.append(("water", 1.0))
         if san is not None:
             s = np.where(informal, np.where(served, san[:, ref], 0.0), san)
             self.put("sanitation", s, f"oblast safely managed sanitation; novostroiki as for water; {stext}")
-            parts.append(self.z("sanitation"))
-        return self._combine(parts)
+            parts.append(("sanitation", 1.0))
+        return self._combine("services", parts)
 
     def _chuy_rural_reference(self) -> np.ndarray:
         """For each settlement, the column whose oblast values serve legalised novostroiki."""
@@ -358,18 +357,17 @@ class Panel:
             per = np.array([tot.get(o, 0.0) for o in self.f.oblast]) / pop * 1e5
             self.put("disaster_deaths_per_100k", per, "mean yearly SDG 1.5.1 disaster deaths 2007-2015 (blank = 0) "
                      f"per 100,000 of the 2009 population; {dtext} | {ptext}")
-            parts.append(self.z("disaster_deaths_per_100k"))
+            parts.append(("disaster_deaths_per_100k", 1.0))
         south = float(series("landslide_share_south").iloc[0])
         north = self.f.table["north"].to_numpy(float)
         self.put("landslide_share", np.where(north == 1, 1.0 - south, south), series_source("landslide_share_south"))
-        parts.append(self.z("landslide_share"))
+        parts.append(("landslide_share", 1.0))
         tail = self.matches(TAILINGS_SITES).astype(float)
         self.put("tailings", tail, _TAILINGS_SOURCE)
         zone = pd.to_numeric(self.f.table.get("hazard_zone", 0), errors="coerce")
         zone = np.nan_to_num(np.asarray(zone, dtype=float) * np.ones(self.n))
         self.put("hazard_zone", zone, "atlas places.csv hazard_zone (see the atlas SOURCES.md)")
-        base = np.mean(parts, axis=0) if parts else np.zeros((len(self.years), self.n))
-        return self.standardize(base + self.raw["tailings"] + self.raw["hazard_zone"])
+        return self._combine("hazard", parts, flags=("tailings", "hazard_zone"))
 
     def _oblast_pop(self) -> tuple[np.ndarray | None, str]:
         """2009 population of each settlement's oblast: atlas populations, else own copy."""
@@ -391,18 +389,34 @@ class Panel:
                  "travel hours to the oblast centre (lowest admin_rank, ties by 2009 population); " + self.f.hours_source)
         self.put("remote_hours", self.raw["hours_to_capital"] + self.raw["hours_to_centre"],
                  "hours to the capital + hours to the oblast centre (same unit, no weights)")
-        return self._combine([self.z("remote_hours")])
+        out = self._combine("remoteness", [("remote_hours", 1.0)])
+        self.gains["hours_to_capital"] = self.gains["hours_to_centre"] = self.gains["remote_hours"]
+        return out
 
     def urban_amenity(self) -> np.ndarray:
         rank = self.f.table["admin_rank"].to_numpy(float)
         self.put("amenity", 0.5 * self.urban + 0.5 * (4.0 - rank) / 4.0,
                  "1/2 urban + 1/2 (4 - admin_rank)/4 from atlas places.csv")
-        return self._combine([self.z("amenity")])
+        return self._combine("urban", [("amenity", 1.0)])
 
-    def _combine(self, parts: list[np.ndarray]) -> np.ndarray:
-        if not parts:
-            return np.zeros((len(self.years), self.n))
-        return self.standardize(np.mean(parts, axis=0))
+    def _combine(self, comp: str, parts: list[tuple[str, float]], flags: tuple[str, ...] = ()) -> np.ndarray:
+        """Mean of signed z-scores (+ 0/1 flags), standardized; records each raw input's gain.
+
+        The gain of a raw indicator is d(component)/d(raw) (exact where the component is
+        linear in it), used by :meth:`Drivers.modified_raw`.
+        """
+        total = np.zeros((len(self.years), self.n))
+        if parts:
+            total += np.mean([sign * self.z(name) for name, sign in parts], axis=0)
+        for f in flags:
+            total += self.raw[f]
+        base = total[self.years == BASE_YEAR][0]
+        sd = base.std() if base.std() > 1e-12 else 1.0
+        for name, sign in parts:
+            self.gains[name] = (comp, sign / (self.sd_raw[name] * len(parts) * sd))
+        for f in flags:
+            self.gains[f] = (comp, 1.0 / sd)
+        return (total - base.mean()) / sd
 
     def build(self) -> dict[str, np.ndarray]:
         """All components, (n_years, n_places) each."""
