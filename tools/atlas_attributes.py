@@ -7,11 +7,14 @@
   broadcast to the oblasts of each side; urban shares computed from urban/rural counts; flags and
   great-circle distances computed from places.csv.
 * **vital_rates** (per 1,000 per year, 1989-2015): the country rows are the UN WPP 2022 series
-  (1989 held at the 1990 value). Unit rows scale the national rates by a unit factor: for Osh
-  oblast the ratio of its registered 2011 rates (births and deaths of the oblast press release
-  over the mean of its 2011 and 2012 start-of-year populations) to the UN 2011 rates; Batken takes
-  Osh oblast's factors (the NSC reports both with the same, highest natural increase in 2015);
-  the other units, without any registered figure found, take the national rates (factor 1).
+  (1989 held at the 1990 value). Unit rows scale the national rates by unit factors. Osh oblast:
+  death factor = its registered 2011 death rate (deaths of the oblast press release over the mean
+  of its 2011 and 2012 start-of-year populations) / the UN 2011 rate; birth factor = its
+  registered 2011 birth rate / the UN 2011 rate up to 2011, moving linearly to the 2015 factor
+  implied by the NSC's Jan-Nov 2015 release (natural increase 26 per 1000 in Osh oblast and
+  Batken against 21.6 nationally, national birth rate 27.4, death rate 5.8: 2015 birth rate =
+  26 + 5.8 x death factor). Batken takes Osh oblast's factors (same natural increase in 2015).
+  The other units, without any registered figure found, take the national rates (factor 1).
 * **age_structure**: UN WPP 2019 national population by 5-year group and sex (1990, 2000, 2010,
   2015); groups 80-84 ... 100+ are summed into ``80+`` (derived).
 """
@@ -172,6 +175,15 @@ def vital_rates(sh: Shared, units_pop) -> list[dict[str, str]]:
     cbr11, cdr11 = 1000 * b / mid, 1000 * d / mid
     fb, fd = cbr11 / float(nat[2011]["birth_rate_per_1000"]), cdr11 / float(nat[2011]["death_rate_per_1000"])
     ni = next(r for r in rows if r["year"] == "2015 (Jan-Nov)" and r["unit"] == "Batken")
+    n15 = next(r for r in rows if r["year"] == "2015 (Jan-Nov)" and r["unit"] == "Kyrgyzstan")
+    ni_south = 26.0  # per 1000, Batken and Osh oblast, Jan-Nov 2015 (source text of `ni`)
+    assert "natural increase 26 per 1000" in ni["source"]
+    cbr15_n, cdr15_n = float(n15["birth_rate_per_1000"]), float(n15["death_rate_per_1000"])
+    fb15 = (ni_south + cdr15_n * fd) / cbr15_n
+
+    def fb_at(year: int) -> float:
+        return fb if year <= 2011 else fb + (fb15 - fb) * (year - 2011) / 4
+
     out: list[dict[str, str]] = []
 
     def add(unit: str, year: int, cbr: float, cdr: float, status: str, source: str) -> None:
@@ -194,9 +206,11 @@ def vital_rates(sh: Shared, units_pop) -> list[dict[str, str]]:
             elif uid in ("osh", "batken"):
                 why = ("" if uid == "osh" else
                        f"; Batken takes Osh oblast's factors (same natural increase, 26 per 1000, in 2015: {ni['source']})")
-                add(uid, year, ncbr * fb, ncdr * fd, "derived",
-                    f"derived: UN national rate x Osh oblast factor (births {fb:.4f}, deaths {fd:.4f} = its registered "
-                    f"2011 rates {cbr11:.2f}, {cdr11:.2f} over the UN 2011 national rates){why}")
+                add(uid, year, ncbr * fb_at(year), ncdr * fd, "derived",
+                    f"derived: UN national rate x Osh oblast factors: deaths {fd:.4f} (registered 2011 rate "
+                    f"{cdr11:.2f} / UN 2011), births {fb_at(year):.4f} (registered 2011 rate {cbr11:.2f} / UN 2011 "
+                    f"= {fb:.4f} up to 2011, linear to {fb15:.4f} in 2015 = (natural increase 26 + {cdr15_n} x "
+                    f"{fd:.4f}) / {cbr15_n}, NSC Jan-Nov 2015: {n15['source']}){why}")
             else:
                 add(uid, year, ncbr, ncdr, "derived",
                     "derived: UN national rate (factor 1: no registered rate of this unit found in vital_by_oblast.csv)")

@@ -19,7 +19,8 @@ name their method and inputs in ``source``. The methods, top-down:
    rayons and the towns of regional significance (which statistics keep outside the rayons).
    Parts reported *de facto* and the towns are fixed; rayons known only by their resident
    (permanent) count are scaled by one factor k so that the parts add up to the oblast's de facto
-   total exactly (k is the oblast's de facto/resident ratio of those rayons, 0.89-1.06 here);
+   total exactly (k, 0.89-1.09, is listed in SOURCES.md; in 2009 it is the oblast's de facto /
+   resident ratio of those rayons);
    rayons without a figure for the year enter the same scaling with a proxy weight (their value
    at the nearest year times the oblast's growth; Toguz-Toro, without any figure, by the mean
    density of the neighbouring mountain rayons times its area). If every part is fixed, the

@@ -34,6 +34,35 @@ import atlas_population  # noqa: E402
 from atlas_inputs import NOT_SEPARATE, RAYONS, Shared  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+WEAKNESSES = """\
+- Measures: rayon figures mix de facto and resident series; resident ones are converted by the
+  oblast balance factor k, which also absorbs any error of the reported parts. Town figures are
+  taken as published (city proper, measure mostly unstated) and treated as de facto.
+- The census-year unit figures are the rounded (to 100) Wikipedia table; exact de facto values
+  exist for some units (Batken 2009 380,256, Osh oblast 2009 999,576, 1999 940,633) and are
+  within the rounding of the table except Osh oblast 2009 (424 people).
+- 1989 units on current boundaries are derived from 1990 estimates of uncertain quality
+  (student-abstract copy of NSC figures); Toguz-Toro moved between oblasts in 1988-1990.
+- Rayons without any census figure (Toguz-Toro) or without one for a year (Ala-Buka,
+  At-Bashy, Bazar-Korgon, Jayyl, Kadamjay, Kara-Kulja, Kara-Suu, Panfilov, Toktogul, Bakai-Ata,
+  Manas in 1989/1999) rest on proxies; their rural remainders carry that error.
+- Towns with one census only are back-cast (mining ratio or oblast share), e.g. Tash-Kumyr,
+  Talas, Uzgen, Nookat, Kerben, Kochkor-Ata 1989/1999; Kant 1989 (38,374) is flagged UNCERTAIN
+  in the source.
+- Novostroiki: their total comes from non-census figures (some counting unregistered people)
+  and is subtracted from the census count of Bishkek, so the formal city s_bishkek falls
+  1999->2009 (716k -> 634k); if the census missed novostroiki residents the formal city is
+  understated. Named settlements other than Kalys-Ordo and Altyn-Kazyk have no own figure (mean
+  settlement size); founding years of Kelechek, Ak-Bata, Ala-Too and TEC-2 are the first-wave
+  assumption (1990); all novostroiki share Bishkek's point.
+- Coordinates of Min-Kush, Terek-Say, Sumsar, Shopokov, Orlovka, Kadamjay and Naiman are the
+  rayon centre's (Shamaldy-Say: Tash-Kumyr's): neither towns.csv nor cities500 has them.
+- Border flags are a map-reading judgement at rayon level (no boundary geometry was used).
+- Vital rates: only Osh oblast (and, by its natural increase, Batken) differ from the national
+  UN series; the other units carry national rates.
+- Post-2009 sub-oblast populations are only the few sourced estimates (Ala-Buka, At-Bashy,
+  Ak-Tyuz); rayons and settlements otherwise have census years only.
+"""
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) -> None:
@@ -79,7 +108,9 @@ def sources_md(files: dict[str, list[dict[str, object]]], log: list[str]) -> str
         "rayon plus the town, so settlements, rayons and oblasts all add up exactly.\n",
         "## Attributes, vital rates, age structure (tools/atlas_attributes.py)\n",
         atlas_attributes.__doc__ or "",
-        "## Sources cited by reported rows\n",
+        "## Known weaknesses\n",
+        WEAKNESSES,
+        "## Sources cited by reported rows (and by places.csv)\n",
     ]
     cited: dict[str, set[str]] = {}
     for fname, rows in files.items():
