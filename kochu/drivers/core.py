@@ -210,7 +210,7 @@ _PARTS = {
     "income": ("grp_rel", "poverty"), "jobs": ("employment", "manufacturing", "mine_open", "town_type_shift"),
     "land": ("land_ha",), "education": ("hei", "hei_access"), "health": ("doctors",),
     "services": ("water", "sanitation", "legal_from"),
-    "hazard": ("disaster_deaths_per_100k", "landslide_share", "tailings", "hazard_zone"),
+    "hazard": ("disaster_deaths_per_100k", "landslide_share", "tailings", "hazard_zone", "hazard_site"),
     "remoteness": ("remote_hours", "hours_to_capital", "hours_to_centre"), "urban": ("amenity",),
 }
 

@@ -51,9 +51,9 @@ within the oblast by the rules below. Higher is better for every component excep
 ``hazard``
     ``disaster_deaths_per_100k`` (oblast mean 2007–2015 of SDG 1.5.1 deaths, blank years = 0
     as the source notes, per 100,000 of the 2009 population) and ``landslide_share`` (95% of
-    the 4,500 landslide-prone places in the south, 2003) as z-scores, plus two 0/1 flags:
-    ``tailings`` (settlement named in the tailings table of shared hazards.csv) and the atlas's
-    ``hazard_zone``.
+    the 4,500 landslide-prone places in the south, 2003) as z-scores, plus one 0/1 flag
+    ``hazard_site`` = max of ``tailings`` (settlement named in the tailings table of shared
+    hazards.csv) and the atlas's ``hazard_zone``.
 ``remoteness``
     ``remote_hours`` = ``hours_to_capital`` + ``hours_to_centre`` (oblast centre = the
     settlement of lowest admin_rank, ties by 2009 population) from the travel-hour matrix:
@@ -367,7 +367,9 @@ class Panel:
         zone = pd.to_numeric(self.f.table.get("hazard_zone", 0), errors="coerce")
         zone = np.nan_to_num(np.asarray(zone, dtype=float) * np.ones(self.n))
         self.put("hazard_zone", zone, "atlas places.csv hazard_zone (see the atlas SOURCES.md)")
-        return self._combine("hazard", parts, flags=("tailings", "hazard_zone"))
+        self.put("hazard_site", np.maximum(tail, zone), "max(tailings, hazard_zone): one flag per mapped site, "
+                 "so a tailings town the atlas also marks as a hazard zone counts once")
+        return self._combine("hazard", parts, flags=("hazard_site",))
 
     def _oblast_pop(self) -> tuple[np.ndarray | None, str]:
         """2009 population of each settlement's oblast: atlas populations, else own copy."""
