@@ -21,7 +21,7 @@ from kochu.indicators.common import capital_ids, january
 SETTLEMENTS = [
     ("cap", "capital", "Cap", 1, 1, 800, 0, 0, "capital", None, 0),
     ("nv1", "informal", "North", 1, 1, 780, 4, 0, "informal", "illegal", 1),
-    ("nv2", "informal", "Cap", 1, 1, 790, 4, 0, "informal", "legalised", 0),
+    ("nv2", "informal", "Cap", 1, 1, 790, 4, 0, "informal", "legal", 0),
     ("city2", "city", "South", 1, 0, 900, 1, 1, "regional_centre", None, 0),
     ("mine", "town", "North", 1, 1, 1900, 3, 0, "mining", None, 0),
     ("vill", "rural", "South", 0, 0, 1600, 4, 1, "rural", None, 0),
@@ -45,6 +45,7 @@ def make_atlas(areas: dict[str, float] | None = None) -> SimpleNamespace:
     cols = ["kind", "oblast", "urban", "north", "elevation_m", "admin_rank", "border",
             "town_type", "legal_status", "hazard_zone"]
     s = pd.DataFrame([r[1:] for r in SETTLEMENTS], index=[r[0] for r in SETTLEMENTS], columns=cols)
+    s["founded"] = [None, 1990, 1989, None, None, None]
     s["level"] = "settlement"
     s["name"] = s.index.str.title()
     s["parent"] = "x"
@@ -127,7 +128,17 @@ def test_serviced_table_override_by_legalisation() -> None:
     s = make_atlas().settlements
     t = P.serviced_table(s, pd.Index([1989, 1990, 1991]), {"nv1": 1990})
     assert t["nv1"].tolist() == [False, True, True]
-    assert t["nv2"].tolist() == [True, True, True]
+    assert t["nv2"].tolist() == [True, True, True]  # legal from its founding
+
+
+def test_legalised_settlements_have_services_from_their_legalisation_year() -> None:
+    s = make_atlas().settlements.copy()
+    s.loc["nv2", ["legal_status", "founded"]] = ["legalised", 2002]
+    s.loc["nv1", ["legal_status", "founded"]] = ["legalised", 1989]
+    years = pd.Index([1990, 1991, 2002, 2003])
+    t = P.serviced_table(s, years)
+    assert t["nv2"].tolist() == [False, False, False, True]  # Kalys-Ordo: 2002 → 2003
+    assert t["nv1"].tolist() == [False, True, True, True]  # first squats: 1991
 
 
 # ---- compute() on the hand-built run ---------------------------------------------------------

@@ -228,3 +228,14 @@ def test_outside_the_window_nothing_changes(atlas) -> None:
         assert np.array_equal(a, b)
     run(sc, sim, "2029-12", "2030-01")
     assert not np.array_equal(before[0], sim.state()[0])
+
+
+def test_indicator_context(atlas) -> None:
+    from kochu.scenarios.context import indicator_context
+
+    sc = loads(HEAD + ALL, atlas=atlas)
+    ctx = indicator_context(sc)
+    assert ctx["legalised"] == {"nv_camp": 2030}
+    cap = ctx["added_capacity"]
+    assert cap[2030] == 0.0 and cap[2031] == pytest.approx(500.0) and cap[2032] == pytest.approx(1000.0)
+    assert indicator_context(loads(HEAD)) == {}

@@ -2,10 +2,12 @@
 
 - **novostroiki**: ``population`` of ``informal`` settlements; ``without_services`` and
   ``share_without_services``. A novostroika has services (roads, power, water, gas, sewage,
-  schools, clinics — the seed's list) when its legal status is ``legal`` or ``legalised``;
-  ``illegal`` ones have none (the seed: "the illegal status ... prevents the settlement from
-  legally acquiring basic services"). A legalisation scenario passes the year each place was
-  legalised with services, which overrides the atlas status from that year on.
+  schools, clinics — the seed's list) when its atlas legal status is ``legal`` (from its
+  founding) or ``legalised`` (from its legalisation year, taken as in ``kochu.drivers``:
+  max(1991, founded + 1) — 1991 for the first squats of 1989–91, 2003 for Kalys-Ordo);
+  ``illegal`` ones never have them (the seed: "the illegal status ... prevents the
+  settlement from legally acquiring basic services"). A legalisation scenario passes the
+  year each place was legalised with services, which applies from that year on.
 - **town fates** (the seed's typology): towns are settlements of kind ``city`` or ``town``;
   ``growth.<town_type>`` = population of that type's towns / the same towns in the base year
   − 1; ``town_growth.<id>`` the same per town; ``depopulating_count`` = towns below their
@@ -18,7 +20,6 @@ import pandas as pd
 
 from kochu.indicators.common import group_sum, safe_div
 
-SERVICED = ("legal", "legalised")
 TOWN_KINDS = ("city", "town")
 
 
@@ -27,8 +28,17 @@ def serviced_table(
 ) -> pd.DataFrame:
     """Year × informal-settlement boolean table: does the place have services that year."""
     inf = settlements[settlements["kind"] == "informal"]
-    base = inf["legal_status"].isin(SERVICED)
-    table = pd.DataFrame({pid: [bool(base[pid])] * len(years) for pid in inf.index}, index=years)
+    founded = pd.to_numeric(inf.get("founded", pd.Series(index=inf.index, dtype=float)), errors="coerce")
+    since = {}
+    for pid in inf.index:
+        status, f = inf.at[pid, "legal_status"], founded.get(pid)
+        if status == "legal":
+            since[pid] = 0 if pd.isna(f) else int(f)
+        elif status == "legalised":
+            since[pid] = 1991 if pd.isna(f) else max(1991, int(f) + 1)
+    table = pd.DataFrame(
+        {pid: [pid in since and y >= since[pid] for y in years] for pid in inf.index}, index=years
+    )
     for pid, year in (legalised or {}).items():
         if pid in table.columns:
             table.loc[table.index >= year, pid] = True
