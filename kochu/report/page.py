@@ -1,6 +1,6 @@
 """The dashboard page (``GET /``): one HTML document, style and script inline, no external URL.
 
-The script lists scenarios, shows each intervention's magnitude as an editable number, posts
+The script lists scenarios, shows each intervention's magnitudes as editable numbers, posts
 ``/api/run`` and polls ``/api/jobs/ID`` every half second for the progress bar, then shows the
 run's maps and charts (PNG files written by the report builder) and links the full report.
 """
@@ -39,24 +39,29 @@ function showError(message) { const s = $('status'); s.className = 'error'; s.te
 function renderInterventions(items) {
   const box = $('interventions');
   box.replaceChildren();
-  if (!items.length) { box.append(text('span', 'this scenario has no interventions')); return; }
+  if (!items.length) { box.append(text('span', 'this scenario has no interventions of its own')); return; }
   const table = document.createElement('table');
   const head = document.createElement('tr');
-  ['#', 'intervention', 'places', 'years', 'magnitude'].forEach((h) => head.append(text('th', h)));
+  ['#', 'intervention', 'places', 'from', 'to', 'magnitudes'].forEach((h) => head.append(text('th', h)));
   table.append(head);
   items.forEach((it) => {
     const row = document.createElement('tr');
     row.append(text('td', String(it.index)));
-    row.append(text('td', String(it.type || it.kind || it.name || 'intervention')));
-    const places = it.places || it.place || it.oblast || '';
-    row.append(text('td', Array.isArray(places) ? places.join(', ') : String(places)));
-    row.append(text('td', [it.start, it.end].filter((v) => v !== undefined).join('–')));
+    row.append(text('td', String(it.label || it.type || 'intervention')));
+    const places = it.places || it.routes || '';
+    row.append(text('td', Array.isArray(places) ? places.flat().join(', ') : String(places)));
+    row.append(text('td', it.start === undefined ? '' : String(it.start)));
+    row.append(text('td', it.end === undefined || it.end === null ? 'open' : String(it.end)));
     const cell = document.createElement('td');
-    const input = document.createElement('input');
-    input.type = 'number'; input.step = 'any'; input.dataset.index = String(it.index);
-    input.className = 'magnitude'; input.id = 'magnitude-' + it.index;
-    input.value = it.magnitude === undefined ? '' : String(it.magnitude);
-    cell.append(input); row.append(cell); table.append(row);
+    Object.entries(it.magnitudes || {}).forEach(([key, value]) => {
+      const label = text('label', key + ' ');
+      const input = document.createElement('input');
+      input.type = 'number'; input.step = 'any'; input.className = 'magnitude';
+      input.dataset.index = String(it.index); input.dataset.key = key;
+      input.id = 'magnitude-' + it.index + '-' + key; input.value = String(value);
+      label.append(input); cell.append(label, document.createElement('br'));
+    });
+    row.append(cell); table.append(row);
   });
   box.append(table);
 }
@@ -64,6 +69,7 @@ function renderInterventions(items) {
 function selectScenario() {
   const s = scenarios.find((x) => x.file === $('scenario').value);
   $('description').textContent = s ? (s.error || s.description || '') : '';
+  if (s && s.horizon) { $('until').value = String(s.horizon); }
   renderInterventions(s && s.interventions ? s.interventions : []);
 }
 
@@ -101,7 +107,10 @@ async function poll(id) {
 async function run() {
   const magnitudes = {};
   document.querySelectorAll('input.magnitude').forEach((el) => {
-    if (el.value !== '') { magnitudes[el.dataset.index] = Number(el.value); }
+    if (el.value === '') { return; }
+    const changes = magnitudes[el.dataset.index] || {};
+    changes[el.dataset.key] = Number(el.value);
+    magnitudes[el.dataset.index] = changes;
   });
   const body = {
     file: $('scenario').value, magnitudes: magnitudes, scale: Number($('scale').value),

@@ -69,44 +69,98 @@ def inside(folder: Path, *parts: str) -> Path:
     return path
 
 
-def read_scenario(path: Path) -> dict[str, Any]:
-    """A scenario TOML file as a dict (validated by :mod:`kochu.scenarios` when available)."""
+#: numeric intervention keys that are timing, not magnitude
+TIMING_KEYS = {"start", "end", "ramp_months", "return_months"}
+
+
+@dataclass
+class LoadedScenario:
+    """A scenario file read for the dashboard: its TOML dict and, when
+    :mod:`kochu.scenarios` is available, the validated object (base resolved)."""
+
+    path: Path
+    table: dict[str, Any]
+    validated: Any = None
+
+
+def read_scenario(path: Path) -> LoadedScenario:
+    """Read and validate a scenario file (``kochu.scenarios.load_scenario``; plain TOML when
+    that package is unavailable). Raises :class:`~kochu.errors.KochuError` (one line)."""
     try:
-        from kochu.scenarios import load_scenario  # type: ignore[attr-defined]
-    except ImportError:
+        from kochu.scenarios import load_scenario
+    except ImportError:  # pragma: no cover - the scenarios package is part of kochu
         load_scenario = None
     if load_scenario is not None:
         scen = load_scenario(path)
-        return scen.to_dict() if hasattr(scen, "to_dict") else dict(scen)
+        return LoadedScenario(path, scen.to_dict(), scen)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return LoadedScenario(path, tomllib.loads(path.read_text(encoding="utf-8")))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise KochuError(f"{path.name}: not a valid TOML scenario ({exc})") from None
 
 
+def magnitude_fields(item: dict[str, Any]) -> dict[str, float]:
+    """The numeric, non-timing keys of one intervention table (what the page lets you edit)."""
+    return {k: v for k, v in item.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and k not in TIMING_KEYS}
+
+
 def interventions(scenario: dict[str, Any]) -> list[dict[str, Any]]:
-    """The scenario's interventions (``[[interventions]]`` tables), each with its index."""
-    items = scenario.get("interventions") or scenario.get("intervention") or []
+    """The scenario's own interventions, each with its index and editable magnitudes."""
+    items = scenario.get("interventions") or []
     out = []
     for i, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict):
-            out.append({"index": i, **item})
+            out.append({"index": i, **item, "magnitudes": magnitude_fields(item)})
     return out
 
 
 def apply_magnitudes(scenario: dict[str, Any], magnitudes: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``scenario`` with ``interventions[i].magnitude`` replaced from ``magnitudes``."""
+    """A copy of ``scenario`` with ``magnitudes = {"<index>": {"<key>": number}}`` applied.
+
+    Only numeric, non-timing keys can change; an integer key stays an integer.
+    """
     scen = json.loads(json.dumps(scenario, default=str))
-    key = "interventions" if "interventions" in scen else "intervention"
-    items = scen.get(key) or []
-    for k, v in magnitudes.items():
+    items = scen.get("interventions") or []
+    for k, changes in magnitudes.items():
         if not str(k).isdigit() or int(k) >= len(items):
             raise RequestError(HTTPStatus.BAD_REQUEST,
                                f"magnitudes: no intervention number {k!r} (scenario has {len(items)})")
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        if not isinstance(changes, dict):
             raise RequestError(HTTPStatus.BAD_REQUEST,
-                               f"magnitudes[{k}]: expected a finite number, got {v!r}")
-        items[int(k)]["magnitude"] = float(v)
+                               f"magnitudes[{k}]: expected an object {{key: number}}, got {changes!r}")
+        item = items[int(k)]
+        allowed = magnitude_fields(item)
+        for key, v in changes.items():
+            if key not in allowed:
+                raise RequestError(HTTPStatus.BAD_REQUEST,
+                                   f"magnitudes[{k}].{key}: not a magnitude of this intervention "
+                                   f"(valid: {', '.join(sorted(allowed)) or 'none'})")
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise RequestError(HTTPStatus.BAD_REQUEST,
+                                   f"magnitudes[{k}].{key}: expected a finite number, got {v!r}")
+            if isinstance(allowed[key], int):
+                if float(v) != int(v):
+                    raise RequestError(HTTPStatus.BAD_REQUEST,
+                                       f"magnitudes[{k}].{key}: expected a whole number, got {v!r}")
+                v = int(v)
+            item[key] = float(v) if isinstance(allowed[key], float) else v
+    return scen
+
+
+def revalidate(loaded: LoadedScenario, table: dict[str, Any]) -> Any:
+    """The changed scenario validated like a file (inherited interventions kept), or the dict."""
+    if loaded.validated is None:
+        return table
+    from kochu.scenarios import parse_scenario
+    from kochu.scenarios.schema import check_finite
+
+    try:
+        check_finite(table)
+        scen = parse_scenario(table)
+    except KochuError as exc:
+        raise RequestError(HTTPStatus.BAD_REQUEST, f"{loaded.path.name}: {exc}") from None
+    scen.inherited = list(loaded.validated.inherited)
     return scen
 
 
@@ -149,9 +203,10 @@ class Dashboard:
         for path in self.scenario_files():
             entry: dict[str, Any] = {"file": path.name}
             try:
-                scen = read_scenario(path)
+                scen = read_scenario(path).table
                 entry["name"] = str(scen.get("name") or path.stem)
                 entry["description"] = str(scen.get("description") or "")
+                entry["horizon"] = scen.get("horizon")
                 entry["interventions"] = interventions(scen)
             except KochuError as exc:
                 entry["error"] = str(exc).splitlines()[0]
@@ -180,9 +235,10 @@ class Dashboard:
         if not isinstance(magnitudes, dict):
             raise RequestError(HTTPStatus.BAD_REQUEST, "magnitudes: expected an object {index: number}")
         try:
-            scenario = apply_magnitudes(read_scenario(path), magnitudes)
+            loaded = read_scenario(path)
         except KochuError as exc:
             raise RequestError(HTTPStatus.BAD_REQUEST, str(exc).splitlines()[0]) from None
+        scenario = revalidate(loaded, apply_magnitudes(loaded.table, magnitudes))
         with self.lock:
             if any(j.state in ("queued", "running") for j in self.jobs.values()):
                 raise RequestError(HTTPStatus.CONFLICT, "a run is already in progress")
@@ -195,7 +251,7 @@ class Dashboard:
         thread.start()
         return job
 
-    def _work(self, job: Job, scenario: dict[str, Any], scale: float, seed: int, until: int,
+    def _work(self, job: Job, scenario: Any, scale: float, seed: int, until: int,
               out_dir: Path) -> None:
         def progress(fraction: float, message: str) -> None:
             job.progress = min(1.0, max(job.progress, float(fraction)))
@@ -303,7 +359,7 @@ class Handler(BaseHTTPRequestHandler):
             path = inside(dash.scenarios_dir, name)
             if path.suffix != ".toml" or not path.is_file():
                 raise RequestError(HTTPStatus.NOT_FOUND, f"no scenario {name!r}")
-            scen = read_scenario(path)
+            scen = read_scenario(path).table
             self._json({"file": name, "scenario": json.loads(json.dumps(scen, default=str)),
                         "interventions": json.loads(json.dumps(interventions(scen), default=str))})
         elif len(parts) == 3 and parts[:2] == ["api", "jobs"]:
