@@ -174,6 +174,34 @@ def test_oblast_of_town(geometry, towns, town, oblast):
     assert oblast_of(row["lat"], row["lon"], geometry) == oblast
 
 
+def test_oblast_of_snaps_border_towns_only_when_asked(geometry, towns):
+    from kochu.atlas.geometry import oblast_of
+
+    row = towns.loc[towns["name"] == "Kara-Suu"].iloc[0]
+    assert oblast_of(row["lat"], row["lon"], geometry) is None
+    assert oblast_of(row["lat"], row["lon"], geometry, snap_km=2.0) == "osh"
+    assert oblast_of(30.0, 74.0, geometry, snap_km=2.0) is None
+
+
+def test_atlas_settlements_fall_in_their_first_level_unit(geometry):
+    """Approximate polygons: >= 90% of the atlas settlements lie in their own unit."""
+    from kochu.atlas.geometry import oblast_of
+
+    places = ATLAS / "places.csv"
+    if not places.is_file():
+        pytest.skip("places.csv not built yet")
+    p = pd.read_csv(places).set_index("id")
+    s = p[p["level"] == "settlement"]
+    parent = s["parent"].map(p["parent"]).where(s["parent"].map(p["level"]) == "rayon", s["parent"])
+    unit = parent.where(p.loc[parent, "level"].to_numpy() == "oblast", parent.map(p["parent"]))
+    got = pd.Series(
+        oblast_of(s["lat"].to_numpy(), s["lon"].to_numpy(), geometry, snap_km=2.0), s.index
+    )
+    wrong = got[got != unit]
+    print(f"{len(wrong)} of {len(s)} settlements outside their unit: {dict(wrong)}")
+    assert len(wrong) <= 0.1 * len(s)
+
+
 def test_oblast_of_vector_and_outside(geometry):
     from kochu.atlas.geometry import oblast_of
 
@@ -434,3 +462,20 @@ def test_neighbouring_villages_far_from_roads_are_close(road_tables):
     gc = _gc(s)[0, 1]
     assert km[0, 1] == pytest.approx(gc * DETOUR)
     assert hours[0, 1] == pytest.approx(gc * DETOUR / 38.0)
+
+
+def test_min_km_floors_co_located_settlements(road_tables):
+    from kochu.atlas.travel import travel_matrices
+
+    s = pd.DataFrame(
+        {"lat": [42.87, 42.87, 42.84194], "lon": [74.59, 74.59, 75.30149]},
+        index=["s_bishkek", "nv_same_point", "s_tokmok"],
+    )
+    km0, _ = travel_matrices(s, *road_tables)
+    assert km0[0, 1] == 0.0
+    km, hours = travel_matrices(s, *road_tables, min_km=2.0)
+    assert km[0, 1] == 2.0 and hours[0, 1] == pytest.approx(2.0 / 38.0)
+    assert km[0, 2] == pytest.approx(63.0) and np.all(np.diag(km) == 0)
+    assert np.all(km[:, None, :] <= km[:, :, None] + km[None, :, :] + 1e-9)
+    with pytest.raises(AtlasError, match="min_km must be a non-negative number"):
+        travel_matrices(s, *road_tables, min_km=-1)

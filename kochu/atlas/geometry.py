@@ -85,14 +85,36 @@ def points_in_polygon(
     return inside_any
 
 
+def distance_to_boundary_km(lat: np.ndarray, lon: np.ndarray, geometry: dict) -> np.ndarray:
+    """Distance (km, local equirectangular) from each point to the nearest ring edge."""
+    la = np.atleast_1d(np.asarray(lat, dtype=np.float64))[:, None]
+    lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))[:, None]
+    kx = 111.32 * np.cos(np.radians(la))
+    best = np.full(la.shape[0], np.inf)
+    for poly in _polygons(geometry):
+        for ring in poly:
+            ax, ay = (ring[:-1, 0] - lo) * kx, (ring[:-1, 1] - la) * 110.57
+            bx, by = (ring[1:, 0] - lo) * kx, (ring[1:, 1] - la) * 110.57
+            seg2 = np.maximum((bx - ax) ** 2 + (by - ay) ** 2, 1e-12)
+            t = np.clip(-(ax * (bx - ax) + ay * (by - ay)) / seg2, 0.0, 1.0)
+            d = np.hypot(ax + t * (bx - ax), ay + t * (by - ay)).min(axis=1)
+            best = np.minimum(best, d)
+    return best
+
+
 def oblast_of(
-    lat: float | Iterable[float], lon: float | Iterable[float], geometry: dict
+    lat: float | Iterable[float],
+    lon: float | Iterable[float],
+    geometry: dict,
+    snap_km: float = 0.0,
 ) -> str | None | list[str | None]:
     """The ``id`` of the feature containing each point (first match), or None if in none.
 
     ``geometry`` is a FeatureCollection (e.g. ``load_geometry(folder)["oblasts"]``) or the dict
-    returned by :func:`load_geometry` (then its ``"oblasts"`` entry is used). Scalar input gives
-    a scalar answer; array input a list.
+    returned by :func:`load_geometry` (then its ``"oblasts"`` entry is used). A point in no
+    feature is given the nearest feature whose boundary is within ``snap_km`` (default 0: no
+    snapping; e.g. 2 km puts Kara-Suu, 1.6 km outside the Natural Earth line, into Osh).
+    Scalar input gives a scalar answer; array input a list.
     """
     fc = geometry["oblasts"] if "oblasts" in geometry and "features" not in geometry else geometry
     scalar = np.ndim(lat) == 0 and np.ndim(lon) == 0
@@ -108,4 +130,13 @@ def oblast_of(
         for k in idx[hit]:
             answer[int(k)] = feat["properties"]["id"]
         todo[idx[hit]] = False
+    if snap_km > 0 and todo.any():
+        idx = np.flatnonzero(todo)
+        dist = np.vstack(
+            [distance_to_boundary_km(la[idx], lo[idx], f["geometry"]) for f in fc["features"]]
+        )
+        near = dist.argmin(axis=0)
+        for k, f_i, d in zip(idx, near, dist.min(axis=0), strict=True):
+            if d <= snap_km:
+                answer[int(k)] = fc["features"][int(f_i)]["properties"]["id"]
     return answer[0] if scalar else answer

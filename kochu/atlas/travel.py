@@ -407,14 +407,20 @@ def travel_matrices(
     nodes: pd.DataFrame,
     roads: pd.DataFrame,
     season: str = "summer",
+    min_km: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Road km and hours between all settlements: two (n, n) float64 arrays.
 
     ``settlements`` is indexed by place id with columns ``lat``, ``lon`` (and ``elevation_m``);
     ``nodes`` and ``roads`` are the atlas tables ``road_nodes.csv`` and ``roads.csv``.
     Shortest paths over the road graph (scipy Dijkstra); symmetric, zero diagonal.
+    ``min_km`` floors every off-diagonal distance (hours: ``min_km`` at the local speed), for
+    settlements given the same coordinates (e.g. a rayon's rural remainder at its centre);
+    a floor keeps the triangle inequality. ``season`` is ``"summer"`` or ``"winter"``.
     A disconnected road graph raises :class:`~kochu.errors.AtlasError` naming roads.csv.
     """
+    if not (np.isfinite(min_km) and min_km >= 0):
+        raise AtlasError(f"travel: min_km must be a non-negative number, got {min_km!r}")
     graph = RoadGraph.from_tables(nodes, roads, season=season)
     ids, lat, lon, z = _settlement_arrays(settlements)
     n, n_nodes = len(ids), len(graph.node_ids)
@@ -440,6 +446,8 @@ def travel_matrices(
         d = dijkstra(m, directed=False, indices=np.arange(n_nodes, n_nodes + n))[:, n_nodes:]
         d = np.minimum(d, d.T)
         d[d < 1e-9] = 0.0
+        floor = min_km if weight == "km" else min_km / SPEED_KMH["local"]
+        d = np.maximum(d, floor)
         np.fill_diagonal(d, 0.0)
         out.append(np.ascontiguousarray(d, dtype=np.float64))
     return out[0], out[1]
