@@ -262,6 +262,7 @@ def test_events_resolve_to_places(d):
     assert set(osh.places) == {"s_osh", "s_alai_rural", "s_uzgen", "s_jalal_abad", "s_kok_jangak"}
     assert osh.month == 6 and osh.fraction == pytest.approx(0.1833) and osh.months_to_return == 1
     assert by[(2008, "earthquake")].places == ("s_alai_rural",)
+    # the village event falls on the rural part of the rayon when there is one
     assert by[(2003, "landslide")].places == ("s_uzgen",) and by[(2003, "landslide")].deaths == 30
     assert by[(2003, "legalisation")].places == ("nv_kalys_ordo",)
     assert by[(1991, "legalisation")].places == ("nv_first",)

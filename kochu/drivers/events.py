@@ -1,7 +1,7 @@
 """Dated events that displace people or change a place's status, resolved to atlas places.
 
 ``data/events.csv`` names the affected units (oblast, rayon or settlement names, ``|``
-separated alternatives) and :func:`build_events` resolves them to settlement ids of the given
+separated alternatives; ``rayon_rural`` = the rural settlements of a rayon, for village events) and :func:`build_events` resolves them to settlement ids of the given
 atlas. Mine closures come from ``data/mining_closures.csv`` (one event per closed mine whose
 town is in the atlas). Fields left empty in the source stay ``None`` — e.g. the share of the
 Alai district displaced by the 2008 Nura earthquake is not known; a scenario may set it.
@@ -52,11 +52,14 @@ def _resolve(atlas, level: str, units: str) -> tuple[str, ...]:
     if level == "settlement":
         hit = [norm_name(n) in keys for n in st["name"]]
         return tuple(st.index[np.array(hit, dtype=bool)])
-    if level in ("oblast", "rayon"):
+    if level in ("oblast", "rayon", "rayon_rural"):
         col = "oblast_id" if level == "oblast" else "rayon_id"
-        lv = atlas.places[atlas.places["level"] == level]
+        lv = atlas.places[atlas.places["level"] == level.removesuffix("_rural")]
         ids = {pid for pid, name in lv["name"].items() if norm_name(name) in keys}
-        return tuple(st.index[st[col].isin(ids).to_numpy()])
+        hit = st[col].isin(ids).to_numpy()
+        if level == "rayon_rural" and (hit & (st["kind"] == "rural").to_numpy()).any():
+            hit = hit & (st["kind"] == "rural").to_numpy()  # a village event: the rayon's rural part
+        return tuple(st.index[hit])
     if level == "rule" and units == "first_wave":
         founded = pd.to_numeric(st.get("founded"), errors="coerce")
         zone = pd.to_numeric(st.get("hazard_zone"), errors="coerce").fillna(0)
