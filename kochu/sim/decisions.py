@@ -44,6 +44,9 @@ REGIME_COLUMNS = (
     "emigration_pressure_slavic",
     "emigration_pressure_other",
     "labour_abroad_demand",
+    "registration_propensity",
+    "housing_supply_capital",
+    "mining_jobs",
 )
 
 
@@ -58,7 +61,7 @@ class NullDrivers:
     places: np.ndarray
     pull: dict[str, np.ndarray] = field(default_factory=dict)
     regime: pd.DataFrame | None = None
-    events: pd.DataFrame | None = None
+    events: list | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -69,6 +72,7 @@ class NullDrivers:
             "mobility_control": 0.0, "farm_subsidy": 1.0, "family_move_share": 0.0,
             "emigration_pressure_slavic": 0.0, "emigration_pressure_other": 0.0,
             "labour_abroad_demand": 0.0, "mining_jobs": 1.0, "registration_propensity": 1.0,
+            "housing_supply_capital": 1.0,
         }
         bad = sorted(set(regime) - set(base))
         if bad:
@@ -107,8 +111,8 @@ class Decisions:
         self.rural = w.kind == "rural"
         big = (w.kind == "capital") | ((w.kind == "city") & (w.pop1989 >= 150_000))
         self.big_city = big
-        mj = regime["mining_jobs"] if "mining_jobs" in regime.columns else None
-        self.mining_jobs = None if mj is None else (mj / float(mj.iloc[0])).clip(0, 1)
+        mj = regime["mining_jobs"]
+        self.mining_jobs = (mj / max(float(mj.iloc[0]), 1e-9)).clip(0, 1)
 
     # ---- drivers -------------------------------------------------------------------------
     def _yi(self, year: int) -> int:
@@ -125,6 +129,19 @@ class Decisions:
         for k, v in self.pull.items():
             a += self.beta[k] * np.nan_to_num(v[yi])
         return a + pull_adjust
+
+    def events_at(self, year: int, month: int) -> list[tuple[str, np.ndarray, float | None, float | None]]:
+        """Dated drivers' events of one month: (kind, place indices, fraction, months to return)."""
+        out: list[tuple[str, np.ndarray, float | None, float | None]] = []
+        if not self.events:
+            return out
+        index = {pid: i for i, pid in enumerate(self.world.ids)}
+        for ev in self.events:
+            if int(ev.year) != year or int(ev.month or 1) != month:
+                continue
+            idx = np.array([index[p] for p in ev.places if p in index], dtype=np.int64)
+            out.append((str(ev.kind), idx, ev.fraction, ev.months_to_return))
+        return out
 
     # ---- tables --------------------------------------------------------------------------
     def destination_cdf(
@@ -170,9 +187,8 @@ class Decisions:
         fam_share = self.regime_at("family_move_share", year)
         push = self.push(attract, pop)
         crisis = np.where(self.rural, 1.0 + p["rural_crisis_push"] * (1.0 - farm), 1.0)
-        mining = np.ones(w.n)
-        if self.mining_jobs is not None:
-            mining = np.where(w.mining, 1.0 + p["mining_push"] * (1.0 - float(self.mining_jobs.iloc[self._yi(year)])), 1.0)
+        lost = 1.0 - float(self.mining_jobs.iloc[self._yi(year)])
+        mining = np.where(w.mining, 1.0 + p["mining_push"] * lost, 1.0)
         mob = 1.0 - p["propiska_move_reduction"] * mc
         common = push * crisis * mining * move_mult * mob
         ind = p["move_rate_individual"] * common

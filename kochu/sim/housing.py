@@ -1,8 +1,9 @@
 """Housing in the capital: formal capacity vs demand; informal settlements (novostroiki).
 
-* Formal capacity of the capital ``K(t) = K₀ (1 + capital_housing_growth)^(t − start) +
-  extra`` with ``K₀ = (1 + capital_housing_slack) × present population at the start``;
-  ``extra`` is for interventions (``sim.capital_housing_extra``, people).
+* Formal capacity of the capital ``K(year) = K₀ × housing_supply_capital(year) + extra`` with
+  ``K₀ = (1 + capital_housing_slack) × present population at the start`` and the drivers'
+  index ``housing_supply_capital`` (1989 = 1); ``extra`` is for interventions
+  (``sim.capital_housing_extra``, people at run scale).
 * Each month the room left, ``max(0, K − present in the capital)``, is shared among the month's
   arrivals to the capital; those who find none settle in an **informal settlement** (atlas
   places of kind ``informal``) that exists by then (``founded`` ≤ year), chosen with weights
@@ -36,9 +37,9 @@ class Housing:
         self.legal = np.where(world.informal, 2, 0).astype(np.int8)
         self.founded_year = np.where(world.founded > 0, world.founded, start)
 
-    def capacity(self, t_years: float, extra: float) -> float:
+    def capacity(self, supply_index: float, extra: float) -> float:
         """Formal capacity of the capital (people at run scale)."""
-        return self.k0 * (1.0 + self.params["capital_housing_growth"]) ** t_years + extra
+        return self.k0 * supply_index + extra
 
     def informal_table(self, year: int, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ids, cdf) of the informal settlements open in ``year``."""

@@ -117,6 +117,11 @@ def build_population(world: World, atlas: object, params: Params, seed: int, sca
     uh = uniforms(seed, "init", 10, hh)  # one draw per household
     people.eth[:n] = np.where(uh < s_slav[place], 1, np.where(uh < s_slav[place] + s_ger[place], 2, 0))
     people.edu[:n] = (u[3] < params["higher_education_share"]).astype(np.uint8)
+    # slots ordered by household (members contiguous, household reads sequential); pid = slot
+    order = np.argsort(hh, kind="stable")
+    for name in ("born", "sex", "hh", "place", "home", "reg", "origin", "status", "moved", "eth", "edu"):
+        col = getattr(people, name)
+        col[:n] = col[:n][order]
     people.reserve(0)
     return people
 

@@ -78,11 +78,13 @@ def decide(
             if a > 100:
                 a = 100
             s = sex[i]
-            funded = 1 if hh_savings[h] >= relocation_cost else 0
             if st == ABROAD:
                 abroad_c[c, p] += 1
                 rh = uniform(k_hh, h)
                 pe = p_emig[p, eth[i]]
+                funded = 0
+                if rh < pe + p_fam[p, 1]:  # read savings (a random access) only when needed
+                    funded = 1 if hh_savings[h] >= relocation_cost else 0
                 if rh < pe:
                     act[i] = EMIGRATE
                 elif rh < pe + p_fam[p, funded]:
@@ -114,6 +116,9 @@ def decide(
             else:
                 rh = uniform(k_hh, h)
                 pe = p_emig[p, eth[i]]
+                funded = 0
+                if rh < pe + p_fam[p, 1] or r < pd + p_abroad[p] + p_move[p] * stopover_mult:
+                    funded = 1 if hh_savings[h] >= relocation_cost else 0
                 if rh < pe:
                     code = EMIGRATE
                 elif st == DISPLACED:

@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Param] = {
     "propiska_move_reduction": Param(0.7, "fraction", "share of moves prevented when the propiska is fully enforced (drivers' mobility_control = 1); seed: 'did not allow rural residents to move freely'"),
     "push_strength": Param(0.6, "per s.d. of utility", "out-move hazard multiplier exp(-push*(V_origin-mean)); seed: out-migration from worse-off places"),
     "rural_crisis_push": Param(0.8, "ratio", "extra rural out-move hazard when farm subsidies end (seed: 'cannot survive without state support')"),
-    "mining_push": Param(3.0, "ratio", "extra out-move hazard in mining towns when mining jobs go (seed: Ak-Tyuz, Kok-Jangak; mining_towns.csv -45..-76%)"),
+    "mining_push": Param(1.5, "ratio", "extra out-move hazard in mining towns when mining jobs go (seed: Ak-Tyuz, Kok-Jangak; mining_towns.csv -45..-76%)"),
     "stopover_multiplier": Param(4.0, "ratio", "seed: regional towns are 'merely stopovers' — movers re-decide soon"),
     "stopover_months": Param(24.0, "months", "window after arrival in a regional town with a raised move hazard (seed: 'do not often stay for long')"),
     "return_rate": Param(0.02, "/yr", "return moves to the place of origin; assumption, to be calibrated"),
@@ -68,6 +68,8 @@ DEFAULTS: dict[str, Param] = {
     "beta_land": Param(0.3, "per s.d.", "seed: larger land parcels in the north (2 ha, 21% vs 10%)"),
     "beta_hazard": Param(-0.3, "per s.d.", "seed: environmental degradation in risk-prone areas"),
     "beta_remoteness": Param(-0.5, "per s.d.", "seed: remote villages 'bleak prospects'"),
+    "beta_services": Param(0.2, "per s.d.", "seed: poor infrastructure, shortage of basic services"),
+    "beta_urban": Param(0.3, "per s.d.", "seed: rural -> urban is one of the four directions"),
     "beta_other": Param(0.2, "per s.d.", "any other standardised driver component"),
     "beta_size": Param(0.9, "per log person", "gravity mass exponent (spatial-interaction convention); set to reproduce Bishkek's share of destinations (42% potential migrants, seed)"),
     "beta_capital": Param(1.0, "utility", "set to reproduce the seed's ranking of destinations: Bishkek 42%, Chui 13%"),
@@ -77,16 +79,14 @@ DEFAULTS: dict[str, Param] = {
     "travel_cost_poor": Param(0.45, "per hour", "step migration: without resources only nearby places are reachable (seed); set by hand"),
     "travel_cost_rich": Param(0.12, "per hour", "with resources (savings, education) far destinations are reachable; set by hand"),
     # --- capital housing ----------------------------------------------------------------------
-    "capital_housing_growth": Param(0.004, "/yr", "formal housing growth in the capital; set to reproduce ~300 k in novostroiki by ~2013 (seed; World Bank 2007 '> 1/4 of Bishkek')"),
-    "capital_housing_slack": Param(0.01, "fraction", "vacant formal capacity in 1989 (assumption)"),
+    "capital_housing_slack": Param(0.0, "fraction", "vacant formal capacity in 1989 beyond the drivers' housing_supply_capital index (assumption)"),
     "informal_legalisation_rate": Param(0.10, "/yr", "seed: squats 'finally legalized'; Kalys-Ordo titles a year later (shared data README)"),
     "informal_legalisation_min_age": Param(3.0, "years", "assumption: minimum age of a settlement before legalisation"),
     # --- registration -----------------------------------------------------------------------
-    "registration_formal": Param(0.72, "probability", "seed: >= 32% of internal migrants unregistered — set to reproduce that share"),
-    "registration_big_city": Param(0.55, "probability", "seed: unregistered 'especially in the cities of Bishkek and Osh'"),
-    "registration_informal": Param(0.15, "probability", "seed: squatters cannot register plots; renters rarely register"),
-    "registration_family_bonus": Param(0.15, "probability", "house buyers (funded families) register their property more often (seed: owners 'first need to register their house')"),
-    "registration_soviet": Param(0.95, "probability", "propiska in force: moves without registration nearly impossible (seed: 'very rigid system of propiska')"),
+    "registration_formal": Param(1.0, "x drivers' registration_propensity", "a move to an ordinary place is registered with the drivers' propensity (1 under the propiska, 0.68 = 1 - 32% after; seed)"),
+    "registration_big_city": Param(0.8, "x registration_propensity", "seed: unregistered 'especially in the cities of Bishkek and Osh'; set by hand"),
+    "registration_informal": Param(0.3, "x registration_propensity", "seed: squatters cannot register plots; renters rarely need to; set by hand"),
+    "registration_family_bonus": Param(0.10, "probability", "families (and, doubled, house buyers with remittance savings) register more often (seed: owners 'first need to register their house')"),
     "late_registration_rate": Param(0.03, "/yr", "unregistered residents of legal places who register later; assumption"),
     # --- international ------------------------------------------------------------------------
     "emigration_slavic": Param(0.080, "/yr at pressure 1", "set to reproduce 296 k Russians + 39 k Ukrainians departing 1989-95 and net -340 k 1989-94 (international_migration_1989_2015.csv)"),
@@ -101,7 +101,7 @@ DEFAULTS: dict[str, Param] = {
     "savings_decay": Param(0.02, "/month", "savings spent on living (assumption)"),
     "relocation_cost": Param(18.0, "household-months of income", "cost of buying a house in a valley/town; set so funded relocations start in the 2000s"),
     "funded_relocation_rate": Param(0.25, "/yr", "households that can pay relocate with this hazard (seed: 'invest their earnings in the relocation of their families')"),
-    "displacement_return_months": Param(2.0, "months", "June 2010 Osh displacement: most returned by late June 2010 (UNHCR, shared data)"),
+    "displacement_return_months": Param(1.0, "months", "June 2010 Osh displacement: most returned by late June 2010 (UNHCR, shared data; drivers events.csv months_to_return = 1)"),
 }
 # fmt: on
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import numba as nb
 import numpy as np
-import pandas as pd
 
 from kochu.errors import KochuError
 from kochu.sim import kernels as K
@@ -241,8 +240,7 @@ class Sim(SimHooks):
     def _tables(self) -> dict[str, Any]:
         y, w = self.year, self.world
         if self.month == 1:
-            wave = "legalisation" in self.dec.regime.columns and self.dec.regime_at("legalisation", y) >= 1
-            self.housing.legalise(self.seed, y, bool(wave))
+            self.housing.legalise(self.seed, y, False)
             if y != self.start:
                 p = self.people
                 self._network = K.network_counts(p.n, p.place, p.origin, p.status, w.n)
@@ -259,20 +257,16 @@ class Sim(SimHooks):
         p_late = p_late * self.late_registration_multiplier
         return {"cdf": cdf, "hz": hz, "p_reg": p_reg, "p_late": p_late}
 
-    def _displace(self, keys: np.ndarray) -> None:
-        events = getattr(self.dec, "events", None)
+    def _events(self, keys: np.ndarray) -> None:
+        """Dated events of this month (drivers) and displacement requests (interventions)."""
         reqs = list(self._displacements)
         self._displacements.clear()
-        if events is not None and len(events) and {"year", "month", "fraction", "units"} <= set(events.columns):
-            ev = events[(events["year"] == self.year) & (events["month"] == self.month) & events["fraction"].notna()]
-            names = np.array(self.world.unit_names)[self.world.unit]
-            for _, row in ev.iterrows():
-                units = str(row["units"]).split("|")
-                idx = np.flatnonzero(np.isin(names, units))
-                months = row.get("months_to_return", np.nan)
-                months = float(months) if pd.notna(months) else self.params["displacement_return_months"]
-                if len(idx):
-                    reqs.append((idx, float(row["fraction"]), months))
+        for kind, idx, fraction, months in self.dec.events_at(self.year, self.month):
+            if kind == "legalisation" and len(idx):
+                ok = idx[self.world.informal[idx] & (self.world.hazard_zone[idx] == 0)]
+                self.housing.legal[ok] = 1
+            elif fraction is not None and len(idx):
+                reqs.append((idx, float(fraction), float(months or self.params["displacement_return_months"])))
         p, w = self.people, self.world
         for idx, frac, _months in reqs:
             hit = np.zeros(w.n, np.bool_)
@@ -294,8 +288,7 @@ class Sim(SimHooks):
         tb = self._tables()
         hz = tb["hz"]
         keys = self._keys()
-        if self._displacements or self.dec.events is not None:
-            self._displace(keys)
+        self._events(keys)
         # 3 decisions
         n = p.n
         nch = (n + K.CHUNK - 1) // K.CHUNK
@@ -327,8 +320,8 @@ class Sim(SimHooks):
         actors = np.flatnonzero(act).astype(np.int64)
         births = int(nbirth_c.sum())
         p.reserve(births)
-        years = (self.tm - (self.start - MONTH0_YEAR) * 12) / 12.0
-        room = self.housing.capacity(years, self.capital_housing_extra) - present[w.capital]
+        supply = self.dec.regime_at("housing_supply_capital", self.year)
+        room = self.housing.capacity(supply, self.capital_housing_extra) - present[w.capital]
         inf_ids, inf_cdf = self.housing.informal_table(self.year, present)
         if not w.informal.any() or len(np.flatnonzero(w.informal & ((w.founded == 0) | (w.founded <= self.year)))) == 0:
             room = float("inf")
