@@ -367,3 +367,13 @@ def test_gains_match_a_rebuild(d):
     expect = (x - base.mean()) / base.std()
     assert np.allclose(d.pull["health"], expect)
     assert gain == pytest.approx(1 / base.std())
+
+
+def test_drivers_pickle_round_trip(d):
+    """Ensembles ship the drivers to Dask workers: pickling must keep every value."""
+    import pickle
+
+    back = pickle.loads(pickle.dumps(d))
+    pd.testing.assert_frame_equal(back.to_frame(), d.to_frame())
+    pd.testing.assert_frame_equal(back.regime, d.regime)
+    assert back.events == d.events and back.gains == d.gains
