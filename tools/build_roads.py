@@ -19,15 +19,15 @@ Methods (each derived value says which one in its ``source``):
 * **M3 bearing** — Sary-Tash (no coordinates in the shared data) is put due south of Gulcha
   ("Taldyk pass 160 km south of Osh", open.kg) at straight-line distance = road km ÷ the
   median road/straight-line ratio ``S`` of the mountain segments with published end points.
-* **M4 border crossing** — Torugart and Irkeshtam are put at the lowest GEBCO point of the
-  Natural Earth border (outline vertices, densified) within road km ÷ 1.0 … road km ÷ ``2S``
-  of the town they are reached from (Naryn, Sary-Tash): a road crosses a border ridge at a
-  saddle or valley.
+* **M4 border crossing** — Torugart: where the ray from Naryn through At-Bashy (GeoNames; EM-11
+  passes At-Bashy) meets the Natural Earth Kyrgyzstan–China border; Irkeshtam: where the ray
+  due east of Sary-Tash ("80 km east") meets it.
 * **M5 missing lengths** — a segment whose length was not found (Taraz–Bishkek, Batken–Isfana,
-  Uzgen–Kara-Kulja, Kochkor–Suusamyr junction) = great-circle distance × ``S`` (for valley
-  roads: the median ratio of the valley segments), rounded to 5 km.
-* **M6 splitting** — a published segment with a named town on it (Bazar-Korgon, Kadji-Say) is
-  split in proportion to the straight-line distances to that town.
+  Uzgen–Kara-Kulja, Kochkor–Chaek–Suusamyr junction) = great-circle distance × the median
+  road/straight-line ratio of the published valley, mountain or all segments (by terrain),
+  rounded up to 5 km.
+* **M6 splitting** — a published segment with a named town on it (Bazar-Korgon, Kadji-Say,
+  Baetov) is split in proportion to the straight-line distances to that town.
 
 The script fails if the graph is disconnected or any edge is shorter than the straight line
 between its end points.
@@ -78,6 +78,8 @@ TOWNS = [
     ('Isfana', 'Isfana (renamed Razzakov 2022)', 'Razzakov'),
     ('Kazarman', None, 'Kazarman'),
     ('Kara-Kulja', None, 'Kara-Kulja'),
+    ('Chaek', None, 'Chayek'),
+    ('Baetov', None, 'Baetovo'),
 ]
 # fmt: on
 # fmt: off
@@ -409,10 +411,12 @@ EDGES = [
     ('s_sary_tash', 'b_irkeshtam', 50, ('Sary-Tash', 'Irkeshtam (China border)'), 'no', 'temporary', 'Tong-Murun pass 3536 m on this segment'),
     ('s_osh', 's_batken', 250, ('Osh', 'Batken'), 'yes', 'no', 'old alignment through the Sokh enclave; the Kyrgyz-only bypass (no length found) was gravel in 2011 and rebuilt by 2015'),
     ('s_batken', 's_isfana', ('gc', 'valley', 96), ('Batken', 'Isfana'), 'partly', 'no', 'lower bound 346 - 250 = 96 km from the km posts'),
-    ('s_naryn', 's_kazarman', 200, ('Naryn', 'Kazarman'), 'no', 'seasonal', ''),
+    ('s_naryn', 's_baetov', ('split', 200, 's_baetov'), ('Naryn', 'Kazarman'), 'no', 'seasonal', 'DERIVED (M6): 200 km split at Baetov (named on the road) by straight-line distances'),
+    ('s_baetov', 's_kazarman', ('split', 200, 's_baetov'), ('Naryn', 'Kazarman'), 'no', 'seasonal', 'DERIVED (M6): 200 km split at Baetov (named on the road) by straight-line distances'),
     ('s_kazarman', 's_jalal_abad', 130, ('Kazarman', 'Jalal-Abad'), 'no', 'seasonal', 'DERIVED: Makmal mine 170 km from Jalal-Abad rail station and ~1 h east of Kazarman; 1 h on gravel ~ 38 km (Naryn-Kazarman 200 km in 4.5-6 h) -> 170 - 38 = 132, rounded to 130; Kaldama pass (elevation not found): max_elevation_m is a lower bound; UNCERTAIN'),
     ('s_uzgen', 's_kara_kulja', ('gc', 'mountain', 0), ('Uzgen', 'Kara-Kulja'), 'yes', 'no', ''),
-    ('s_kochkor', 'j_suusamyr', ('gc', 'mountain', 0), ('Kochkor (A365 junction 4-7 km W)', 'Suusamyr junction on EM-04'), 'no', 'seasonal', 'A367 via Chaek and Kyzyl-Oi, graded gravel (LP 2014), summer route'),
+    ('s_kochkor', 's_chaek', ('gc', 'overall', 0), ('Kochkor (A365 junction 4-7 km W)', 'Suusamyr junction on EM-04'), 'yes', 'temporary', 'A367 Kochkor-Chaek (mixed valley and pass road: overall ratio); asphalt as far as Chaek (LP 2014: no asphalt west of Chaek)'),
+    ('s_chaek', 'j_suusamyr', ('gc', 'mountain', 0), ('Kochkor (A365 junction 4-7 km W)', 'Suusamyr junction on EM-04'), 'no', 'seasonal', 'A367 Chaek-Kyzyl-Oi-Suusamyr, graded gravel (LP 2014), summer route'),
 ]
 # fmt: on
 # published totals checked against shortest paths over the built graph (printed, not edges)
@@ -476,6 +480,7 @@ def edge_km(nodes, a, b, rule, s_by_kind) -> tuple[float, str]:
 SPLITS = {
     ('s_bazar_korgon', 97): ('s_tash_kumyr', 's_jalal_abad'),
     ('s_kadji_say', 218): ('s_balykchy', 's_karakol'),
+    ('s_baetov', 200): ('s_naryn', 's_kazarman'),
 }
 # fmt: on
 

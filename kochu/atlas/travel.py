@@ -42,7 +42,7 @@ Parameters (units and sources; see also GEOGRAPHY_SOURCES.md):
   crossed (one-lane tunnel traffic, slow trucks); an assumption, calibrated jointly with the
   mountain speed against Bishkek–Osh.
 * ``season="winter"`` drops edges whose ``winter_closure`` is ``seasonal``/``closed``
-  (Otmok, Naryn–Kazarman–Jalal-Abad, Kochkor–Suusamyr); pairs cut off then get ``inf``.
+  (Otmok, Naryn–Kazarman–Jalal-Abad, Chaek–Suusamyr); pairs cut off then get ``inf``.
 
 ``km`` and ``hours`` are separate shortest paths (the shortest and the fastest route may
 differ). Both matrices are symmetric with a zero diagonal.
