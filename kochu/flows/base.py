@@ -56,18 +56,20 @@ def _check_min(name: str, arr: np.ndarray, strict: bool, why: str = "") -> None:
 
 def check_pairs(
     flows, origins, destinations, distance, origin_mass=None, destination_mass=None,
-    cost: str = "exp",
+    cost: str = "exp", for_fit: bool = True,
 ) -> ODPairs:
-    """Check and encode the inputs of ``fit`` (raises :class:`FlowDataError`)."""
+    """Check and encode the inputs of ``fit`` (raises :class:`FlowDataError`); with
+    ``for_fit=False`` (prediction) the flows are not checked and pairs may repeat."""
     if cost not in COSTS:
         raise FlowDataError(f"cost: expected one of {', '.join(COSTS)}, got {cost!r}")
     y = as_vector("flows", flows)
     n = y.size
-    if n < 2:
-        raise FlowDataError(f"flows: expected at least 2 pairs, got {n}")
-    _check_min("flows", y, strict=False)
-    if not y.sum() > 0:
-        raise FlowDataError("flows: every flow is zero; nothing to fit")
+    if for_fit:
+        if n < 2:
+            raise FlowDataError(f"flows: expected at least 2 pairs, got {n}")
+        _check_min("flows", y, strict=False)
+        if not y.sum() > 0:
+            raise FlowDataError("flows: every flow is zero; nothing to fit")
     dist = as_vector("distance", distance, n)
     if cost == "pow":
         _check_min("distance", dist, strict=True, why=" under power decay (log 0 is undefined)")
@@ -83,7 +85,7 @@ def check_pairs(
         raise FlowDataError("origins/destinations: missing labels")
     key = oi.astype(np.int64) * len(d_uni) + dj
     dup = pd.Index(key).duplicated()
-    if dup.any():
+    if for_fit and dup.any():
         i = int(np.flatnonzero(dup)[0])
         first = int(np.flatnonzero(key == key[i])[0])
         raise FlowDataError(

@@ -115,7 +115,7 @@ class _WilsonModel(FittedFlowsMixin):
             return self.fitted_.copy()
         n = len(np.asarray(distance))
         od = check_pairs(np.ones(n), origins, destinations, distance, origin_mass,
-                         destination_mass, self.cost)
+                         destination_mass, self.cost, for_fit=False)
         names, cols = self._columns(od, covariates)
         if names != self.param_names_:
             raise FlowDataError(
@@ -136,7 +136,7 @@ def _codes(known: np.ndarray, labels, name: str) -> np.ndarray:
     pos = np.clip(pos, 0, len(known) - 1)
     bad = np.flatnonzero(known[pos] != labels)
     if bad.size:
-        raise FlowDataError(f"predict: {name}[{bad[0]}] = {labels[bad[0]]!r} was not in the fit")
+        raise FlowDataError(f"predict: {name}[{bad[0]}] = '{labels[bad[0]]}' was not in the fit")
     return pos
 
 
