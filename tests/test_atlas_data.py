@@ -177,6 +177,14 @@ def test_novostroiki_status_and_hazards(places, pops):
     assert by_year[1989] == 0 and 150_000 < by_year[2009] < 300_000
 
 
+def test_hazard_flags_carry_their_evidence(places):
+    s = places[(places["level"] == "settlement") & (places["kind"] != "informal")]
+    flagged = s[s["hazard_zone"] == "1"]
+    assert {"s_mailuu_suu", "s_min_kush", "s_ak_tyuz", "s_kadji_say", "s_orlovka"} <= set(flagged.index)
+    assert flagged["source"].str.contains("hazard: ").all()
+    assert not s.loc[s["hazard_zone"] == "0", "source"].str.contains("hazard: ").any()
+
+
 def test_vital_rates_cover_units_and_years():
     df = read("vital_rates.csv")
     assert set(df["unit"]) == set(UNITS) | {"kyrgyzstan"}
@@ -198,10 +206,13 @@ def test_attributes_have_known_places_and_numbers(places):
     df = read("attributes.csv")
     assert set(df["place"]) <= set(places.index)
     pd.to_numeric(df["value"])  # raises on a non-number
-    for attr in ("poverty_rate", "unemployment_rate", "grp_per_capita_som", "hazard_deaths", "land_owner_share"):
+    for attr in ("poverty_rate", "unemployment_rate", "grp_per_capita_som", "hazard_deaths", "land_owner_share",
+                 "area_km2", "tailings_volume_m3", "higher_education_institutions"):
         assert attr in set(df["attribute"]), attr
     pov = df[df["attribute"] == "poverty_rate"]["value"].astype(float)
     assert pov.between(0, 1).all()
+    areas = df[df["attribute"] == "area_km2"]
+    assert len(areas) == 40 and set(areas["place"]) <= set(places.index[places["level"] == "rayon"])
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/data not present")

@@ -144,6 +144,10 @@ def attributes(sh: Shared, place_rows: list[dict[str, str]]) -> list[dict[str, s
         add(uid, 2003, "land_parcel_ha", 2.0, "derived", f"derived: north figure broadcast to {UNITS[uid][0]}; {SEED_LAND}")
     for uid in SOUTH:
         add(uid, 2003, "land_owner_share", 0.10, "derived", f"derived: south figure broadcast to {UNITS[uid][0]}; {SEED_LAND}")
+    # rayon areas (static; conflicts between editions are noted in the source text)
+    for r in sh.table("rayons_2009.csv"):
+        rid = "r_" + slug(r["rayon"].split(" (")[0])
+        add(rid, None, "area_km2", float(r["area_km2"]), "reported", r["source"])
     # settlement flags and distances
     mining = {r["name"]: r for r in sh.table("mining_towns.csv")}
     listed = {t.name for t in TOWNS}
