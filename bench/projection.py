@@ -24,7 +24,8 @@ from kochu.projection.model import N_AGES, Migration, YearRates, step
 
 
 def _inputs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, YearRates, Migration]:
-    pop = rng.uniform(10, 160, (2, N_AGES, n))  # ≈ 7 M people at 400 places
+    pop = rng.uniform(10, 160, (2, N_AGES, n))
+    pop *= 7e6 / pop.sum()  # the whole country: ≈ 7 M people
     sb, sa = projection_survival(life_table(alpha_for_e0(np.array([63.0, 71.0]))))
     rates = YearRates(np.repeat(sb[:, None], n, 1), np.repeat(sa[:, :, None], n, 2),
                       np.repeat((3.0 * fertility_shape())[:, None], n, 1), rng.normal(0, 50, n),

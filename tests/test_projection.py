@@ -8,7 +8,7 @@ import pytest
 from kochu.atlas import load_atlas
 from kochu.errors import KochuError
 from kochu.projection import CohortProjection, Migration, YearRates, project, step
-from kochu.projection.from_sim import GROUP_OF_AGE, N_GROUPS, migration_model
+from kochu.projection.from_sim import GROUP_OF_AGE, N_GROUPS, SimContext, migration_model
 from kochu.projection.inputs import (
     DemographicRates,
     fertility_shape,
@@ -24,6 +24,11 @@ from tests.helpers import MINI_ATLAS
 @pytest.fixture(scope="module")
 def mini():
     return load_atlas(MINI_ATLAS)
+
+
+@pytest.fixture(scope="module")
+def ctx(mini):
+    return SimContext(mini)
 
 
 def _rates(n: int, e0=(62.0, 70.0), tfr: float = 3.0, intl=None) -> YearRates:
@@ -133,8 +138,8 @@ def test_bad_migration_array_is_one_line_error(mini):
 
 # --- demographic inputs ------------------------------------------------------------------------
 
-def test_births_match_crude_birth_rates_of_the_atlas(mini):
-    res = project(mini, until=2000)
+def test_births_match_crude_birth_rates_of_the_atlas(mini, ctx):
+    res = project(mini, until=2000, context=ctx)
     places = list(mini.settlements.index)
     unit = mini.places.loc[places, "oblast_id"].to_numpy()
     vr = mini.vital_rates.set_index(["unit", "year"])["crude_birth_rate"]
@@ -158,16 +163,16 @@ def test_net_emigration_1989_94_matches_national_statistics():
     assert s.loc[1995] == pytest.approx(-17460)  # UN WPP 2022 untouched after 1994
 
 
-def test_projection_runs_to_2050_and_is_deterministic(mini):
-    a = project(mini, until=2050)
-    b = project(mini, until=2050)
+def test_projection_runs_to_2050_and_is_deterministic(mini, ctx):
+    a = project(mini, until=2050, context=ctx)
+    b = project(mini, until=2050, context=ctx)
     np.testing.assert_array_equal(a.population, b.population)
     assert a.population.shape == (62, 8) and np.all(a.population[-1] > 0)
 
 
-def test_changed_parameter_changes_flows(mini):
-    a = project(mini, until=1995)
-    b = project(mini, until=1995, params={"beta_capital": 3.0})
+def test_changed_parameter_changes_flows(mini, ctx):
+    a = project(mini, until=1995, context=ctx)
+    b = project(mini, until=1995, params={"beta_capital": 3.0}, context=ctx)
     cap = list(mini.settlements.index).index("s_capital")
     assert b.inflow[:, cap].sum() > a.inflow[:, cap].sum()
 
@@ -222,10 +227,13 @@ def test_projection_agrees_with_monte_carlo_of_individuals():
     assert not np.allclose(ex.sum(-1), summary(pop0).sum(-1), rtol=0.05)
 
 
-def test_migration_model_rows_and_completeness(mini):
+def test_migration_model_rows_and_completeness(mini, ctx):
     places = list(mini.settlements.index)
-    m = migration_model(mini, places)(1995, initial_population(mini, places))
+    m = migration_model(mini, places, context=ctx)(1995, initial_population(mini, places))
     np.testing.assert_allclose(m.probs.sum(axis=2), 1.0)
+    assert np.all(m.probs >= 0)
     assert m.completeness.shape == (8,) and np.all((m.completeness > 0) & (m.completeness <= 1))
-    m91 = migration_model(mini, places)(1990, initial_population(mini, places))
-    assert np.all(m91.completeness >= m.completeness)
+    m90 = migration_model(mini, places, context=ctx)(1990, initial_population(mini, places))
+    assert np.all(m90.completeness >= m.completeness)
+    with pytest.raises(KochuError, match="atlas settlements in atlas order"):
+        migration_model(mini, places[::-1], context=ctx)

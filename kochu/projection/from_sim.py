@@ -1,36 +1,27 @@
-"""The ONE coupling between the projection and the simulation: migration rules as arrays.
+"""The ONE coupling between the projection and the simulation: its rules as yearly arrays.
 
-The projection applies internal migration as yearly probabilities
-``probs[g, i, j]`` (age group ``g``, origin ``i``, destination ``j``, rows sum to 1) and a
-registration completeness by destination. This module turns the simulation's behaviour
-parameters (:class:`kochu.sim.params.Params`, same names, same meaning) into those arrays:
+The projection applies internal migration as yearly probabilities ``probs[a, i, j]`` (single
+age ``a``, origin ``i``, destination ``j``; rows sum to 1) and a registration completeness
+by destination. :class:`SimMigration` builds them from the simulation's own decision module
+(:class:`kochu.sim.decisions.Decisions`, same drivers, same parameters), in expectation:
 
-* **move rate** of a person aged ``a`` at origin ``i`` in year ``t`` (per year)::
+* destinations: the sim's logit tables ``destination_cdf`` (type 0/1 individuals mixed by
+  ``higher_education_share``, type 2 for families), with the migrant-network matrix carried
+  in expectation (origin × place, updated by each year's expected moves);
+* hazards: the sim's monthly ``p_move`` (× the sim's age profile) and ``p_fam`` (whole
+  households, every age) compounded over 12 months; return moves to the origin at
+  ``p_return`` for people living away from it; remittance-funded relocations (which need
+  household savings, not tracked by the projection) are left out;
+* capital housing: arrivals beyond the capital's formal room (``housing_supply_capital`` ×
+  1989 population × (1 + ``capital_housing_slack``)) settle in the open informal settlements
+  with the sim's weights (present + seed weight);
+* registration: the sim's ``registration_tables`` with informal settlements legalised in
+  expectation (hazard ``informal_legalisation_rate`` after ``informal_legalisation_min_age``
+  years; never in hazard zones).
 
-      m = move_rate_individual * regime(t) * age(a) * push_i(t)
-      regime(t) = (1 - propiska_move_reduction * mobility_control(t))
-                  * (1 + great_migration_amplitude * family_move_share(t)
-                         * move_rate_family * household_size / move_rate_individual)
-      age(a)    = Rogers-Castro schedule peaking at ``age_peak`` (mean 1 over the population)
-      push_i(t) = exp(-push_strength * z_i) * (1 + rural_crisis_push [rural, t >= 1992])
-                  * (1 + mining_push [mining town, 1992-2000])
-
-  with ``mobility_control`` and ``family_move_share`` from the drivers' regime table
-  (:func:`kochu.drivers.regimes.build_regimes`), ``z_i`` the standardised attractiveness of ``i`` itself; the yearly probability of
-  moving is ``1 - exp(-m)``;
-* **destination choice** (multinomial logit over ``j != i``)::
-
-      V_ij = beta_size log P_j + beta_capital [j capital] + beta_same_oblast [same unit]
-             + beta_valley (elev_i - elev_j) / 1000 - c * hours_ij
-
-  mixing ``c = travel_cost_rich`` (share ``higher_education_share``) and
-  ``c = travel_cost_poor`` (the rest);
-* **registration completeness** by destination: ``registration_soviet`` to 1991, then
-  ``registration_big_city`` in the capital and cities of republican significance,
-  ``registration_informal`` in informal settlements, ``registration_formal`` elsewhere.
-
-Once ``kochu/sim/decisions.py`` publishes its destination-choice function, :func:`migration_model`
-is the place to call it instead (nothing else in the projection changes).
+:class:`SimDemography` gives the sim's demographic rule (crude rates spread over fixed age
+shapes, monthly probabilities compounded over the year) as projection rates, for the test
+that the two engines agree in expectation under equivalent rules.
 """
 
 from __future__ import annotations
@@ -39,140 +30,182 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from kochu.projection.inputs import rogers_castro, single_year_structure
-from kochu.projection.model import N_AGES, Migration
+from kochu.projection.model import N_AGES, Migration, YearRates
 
-#: migration age groups: 0-4, 5-9, …, 80+ (17 groups)
-GROUP_OF_AGE = np.minimum(np.arange(N_AGES) // 5, 16)
-N_GROUPS = 17
+GROUP_OF_AGE = np.arange(N_AGES)  # single-age migration groups (the sim's age profile)
+N_GROUPS = N_AGES
 
 
-def default_params() -> dict[str, float]:
-    """The simulation's current defaults (``kochu.sim.params``)."""
+class SimContext:
+    """World and drivers of an atlas (built once; reused across parameter sets)."""
+
+    def __init__(self, atlas, start: int = 1989, end: int = 2050, drivers=None) -> None:
+        from kochu.sim.world import build_world
+
+        self.atlas, self.start, self.end = atlas, start, end
+        self.world = build_world(atlas, start)
+        if drivers is None:
+            from kochu.drivers import build_drivers
+
+            drivers = build_drivers(atlas, start=start, end=end)
+        self.drivers = drivers
+        self.places = list(self.world.ids)
+
+
+def _params(params: Mapping[str, float] | None):
     from kochu.sim.params import Params
 
-    return Params().to_dict()
+    return params if isinstance(params, Params) else Params(dict(params or {}))
 
 
-def _haversine_hours(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    d = np.sin((la[:, None] - la[None, :]) / 2) ** 2 + np.cos(la[:, None]) * np.cos(la[None, :]) * np.sin(
-        (lo[:, None] - lo[None, :]) / 2) ** 2
-    km = 2 * 6371.0 * np.arcsin(np.sqrt(d)) * 1.3  # road detour factor
-    return km / 50.0
+def _monthly_to_year(p: np.ndarray) -> np.ndarray:
+    return 1.0 - np.power(1.0 - np.clip(p, 0.0, 1.0), 12)
 
 
-class PlaceFacts:
-    """Static facts about the projection's places that the migration rules use."""
+class SimMigration:
+    """Callable ``(year, pop) -> Migration`` with the simulation's decision rules."""
 
-    def __init__(self, atlas, places: list[str]) -> None:
-        info = atlas.places.loc[places]
-        self.n = len(places)
-        self.unit = info["oblast_id"].fillna("").astype(str).to_numpy()
-        kind = info["kind"].fillna("").astype(str).to_numpy() if "kind" in info else np.array([""] * self.n)
-        self.capital = (kind == "capital").astype(float)
-        self.informal = kind == "informal"
-        rank = info["admin_rank"].fillna(4).to_numpy(float) if "admin_rank" in info else np.full(self.n, 4.0)
-        self.big_city = (rank <= 1) & ~self.informal
-        self.rural = (info["urban"].fillna(1).to_numpy(float) == 0) if "urban" in info else np.zeros(self.n, bool)
-        tt = info["town_type"].fillna("").astype(str).to_numpy() if "town_type" in info else np.array([""] * self.n)
-        self.mining = tt == "mining"
-        self.elev = info["elevation_m"].fillna(info["elevation_m"].mean()).to_numpy(float) \
-            if "elevation_m" in info and info["elevation_m"].notna().any() else np.zeros(self.n)
-        self.hours = self._hours(atlas, info, places)
-        self.age_mult = None
+    def __init__(self, ctx: SimContext, params: Mapping[str, float] | None = None) -> None:
+        from kochu.sim.decisions import Decisions, age_profiles
 
-    @staticmethod
-    def _hours(atlas, info, places: list[str]) -> np.ndarray:
-        if (atlas.places.loc[places, "level"] == "settlement").all():
-            try:
-                h = np.asarray(atlas.travel_hours(), dtype=float)
-                order = atlas.settlements.index.get_indexer(places)
-                h = h[np.ix_(order, order)]
-                return np.where(np.isfinite(h), h, 1e3)
-            except Exception:  # noqa: BLE001 — travel graph not available: great-circle fallback
-                pass
-        lat, lon = info["lat"].to_numpy(float), info["lon"].to_numpy(float)
-        if np.isnan(lat).any() or np.isnan(lon).any():
-            return np.full((len(places), len(places)), 5.0)
-        return _haversine_hours(lat, lon)
+        self.ctx = ctx
+        self.p = _params(params)
+        self.dec = Decisions(ctx.world, ctx.drivers, self.p)
+        self.move_age = age_profiles(self.p)[0]
+        w = ctx.world
+        self.n = w.n
+        self.capital = w.capital
+        self.k0 = (1.0 + self.p["capital_housing_slack"]) * float(w.pop1989[w.capital])
+        self.network: np.ndarray | None = None
+        self.last_year: int | None = None
 
+    # -- pieces --------------------------------------------------------------------------
+    def _network(self, pop_place: np.ndarray) -> np.ndarray:
+        if self.network is None:
+            return np.diag(pop_place)
+        col = self.network.sum(axis=0)
+        return self.network * np.divide(pop_place, col, out=np.zeros_like(col), where=col > 0)[None, :]
 
-class UtilityMigration:
-    """Callable ``(year, pop) -> Migration`` implementing the rules of the module docstring."""
-
-    def __init__(self, atlas, places: list[str], params: Mapping[str, float] | None = None,
-                 age_structure_year: int = 1990) -> None:
-        self.p = dict(default_params())
-        self.p.update(params or {})
-        self.facts = PlaceFacts(atlas, places)
-        rc = rogers_castro(self.p["age_peak"] - 21.0)
-        w = single_year_structure(atlas.age_structure, age_structure_year).sum(axis=0)
-        rc = rc / (rc @ w)
-        gsum = np.bincount(GROUP_OF_AGE, weights=rc * w, minlength=N_GROUPS)
-        gw = np.bincount(GROUP_OF_AGE, weights=w, minlength=N_GROUPS)
-        self.group_mult = gsum / np.where(gw > 0, gw, 1.0)
-        from kochu.drivers.regimes import build_regimes
-
-        self.regimes = build_regimes(1989, 2100)[0]
-
-    def regime(self, year: int) -> float:
-        """Intensity of internal mobility relative to the 1999-2009 plateau."""
-        p = self.p
-        y = min(max(year, int(self.regimes.index.min())), int(self.regimes.index.max()))
-        row = self.regimes.loc[y]
-        family = p["great_migration_amplitude"] * p["move_rate_family"] * p["household_size"] / max(
-            p["move_rate_individual"], 1e-12)
-        return (1.0 - p["propiska_move_reduction"] * row["mobility_control"]) * (
-            1.0 + family * row["family_move_share"])
-
-    def destination_probs(self, year: int, sizes: np.ndarray) -> np.ndarray:
-        """``q[i, j]``: where a mover from ``i`` goes (diagonal zero, rows sum to 1)."""
-        p, f = self.p, self.facts
-        same = (f.unit[:, None] == f.unit[None, :]).astype(float)
-        base = (p["beta_size"] * np.log(np.maximum(sizes, 1.0))[None, :] + p["beta_capital"] * f.capital[None, :]
-                + p["beta_same_oblast"] * same + p["beta_valley"] * (f.elev[:, None] - f.elev[None, :]) / 1000.0)
-        share_rich = p["higher_education_share"]
-        q = np.zeros((f.n, f.n))
-        for cost, w in ((p["travel_cost_poor"], 1 - share_rich), (p["travel_cost_rich"], share_rich)):
-            v = base - cost * f.hours
-            np.fill_diagonal(v, -np.inf)
-            v = v - v.max(axis=1, keepdims=True)
-            e = np.exp(v)
-            q += w * e / e.sum(axis=1, keepdims=True)
-        return q
-
-    def out_rate(self, year: int, sizes: np.ndarray) -> np.ndarray:
-        """Yearly move hazard of an average-age person by origin."""
-        p, f = self.p, self.facts
-        attr = p["beta_size"] * np.log(np.maximum(sizes, 1.0)) + p["beta_capital"] * f.capital
-        z = (attr - attr.mean()) / (attr.std() or 1.0)
-        push = np.exp(-p["push_strength"] * z)
-        if year >= 1992:
-            push = push * (1 + p["rural_crisis_push"] * f.rural)
-        if 1992 <= year <= 2000:
-            push = push * (1 + p["mining_push"] * f.mining)
-        return p["move_rate_individual"] * self.regime(year) * push
+    def _legal_share(self, year: int) -> np.ndarray:
+        """Expected share of each informal settlement legalised by ``year``."""
+        w, p = self.ctx.world, self.p
+        founded = np.where(w.founded > 0, w.founded, self.ctx.start)
+        age = np.maximum(year - founded - p["informal_legalisation_min_age"], 0.0)
+        share = 1.0 - np.exp(-p["informal_legalisation_rate"] * age)
+        waves = self.dec.regime.get("legalisation", None)
+        wave_years = [] if waves is None else waves.index[(waves > 0) & (waves.index <= year)]
+        for y in wave_years:
+            share = np.where(founded <= y, 1.0, share)
+        return np.where(w.informal & (w.hazard_zone == 0), share, 0.0)
 
     def completeness(self, year: int) -> np.ndarray:
-        """Share of arrivals at each destination that are registered."""
-        p, f = self.p, self.facts
-        if year < 1992:
-            return np.full(f.n, p["registration_soviet"])
-        c = np.where(f.big_city, p["registration_big_city"], p["registration_formal"])
-        return np.where(f.informal, p["registration_informal"], c)
+        """Expected share of arrivals at each place that are registered."""
+        from kochu.sim.registration import registration_tables
+
+        w = self.ctx.world
+        ones = np.ones(w.n)
+        illegal, _ = registration_tables(self.dec, year, np.where(w.informal, 2, 0), ones)
+        legal, _ = registration_tables(self.dec, year, np.where(w.informal, 1, 0), ones)
+        s = self._legal_share(year)
+        return s * legal + (1.0 - s) * illegal
+
+    def _housing(self, year: int, probs: np.ndarray, pop_age: np.ndarray) -> None:
+        """Send arrivals beyond the capital's formal room to informal settlements (in place)."""
+        w, c = self.ctx.world, self.capital
+        open_ = np.flatnonzero(w.informal & ((w.founded == 0) | (w.founded <= year)))
+        if open_.size == 0:
+            return
+        arrivals = np.einsum("ai,ai->", pop_age[:, np.arange(self.n) != c],
+                             probs[:, np.arange(self.n) != c, c])
+        stay = float((pop_age[:, c] * (1.0 - probs[:, c, :].sum(axis=1))).sum())  # diagonal is 0 here
+        room = max(0.0, self.k0 * self.dec.regime_at("housing_supply_capital", year) - stay)
+        if arrivals <= room or arrivals <= 0:
+            return
+        keep = room / arrivals
+        wt = pop_age[:, open_].sum(axis=0) + 2000.0
+        wt = wt / wt.sum()
+        others = np.arange(self.n) != c
+        spill = probs[:, others, c] * (1.0 - keep)
+        probs[:, others, c] *= keep
+        probs[:, np.flatnonzero(others)[:, None], open_[None, :]] += spill[:, :, None] * wt[None, None, :]
 
     def __call__(self, year: int, pop: np.ndarray) -> Migration:
-        sizes = pop.sum(axis=(0, 1))
-        q = self.destination_probs(year, sizes)
-        rate = self.out_rate(year, sizes)
-        leave = 1.0 - np.exp(-self.group_mult[:, None] * rate[None, :])  # (G, n)
-        probs = leave[:, :, None] * q[None, :, :]
-        idx = np.arange(self.facts.n)
-        probs[:, idx, idx] = 1.0 - leave
+        p, dec = self.p, self.dec
+        pop_age = pop.sum(axis=0)  # (A, n)
+        pop_place = pop_age.sum(axis=0)
+        net = self._network(pop_place)
+        attract = dec.attractiveness(year, np.zeros(self.n))
+        cdf = dec.destination_cdf(year, attract, pop_place, net, 1.0)
+        prob = np.diff(cdf, axis=2, prepend=0.0)
+        prob[:, :, -1] = np.maximum(1.0 - prob[:, :, :-1].sum(axis=2), 0.0)
+        rich = p["higher_education_share"]
+        q_ind = (1 - rich) * prob[0] + rich * prob[1]
+        q_fam = prob[2]
+        hz = dec.hazards(year, 1, attract, pop_place, np.ones(self.n))  # month 1: no seasonality in moves
+        ind = _monthly_to_year(hz["p_move"][None, :] * self.move_age[:, None])  # (A, n)
+        fam = _monthly_to_year(hz["p_fam"][:, 0])  # (n,)
+        ret = _monthly_to_year(np.array(hz["p_return"]))
+        away = net.copy()
+        np.fill_diagonal(away, 0.0)
+        back = ret * np.divide(away.T, pop_place[:, None], out=np.zeros_like(away), where=pop_place[:, None] > 0)
+        probs = ind[:, :, None] * q_ind[None] + fam[None, :, None] * q_fam[None] + back[None]
+        idx = np.arange(self.n)
+        probs[:, idx, idx] = 0.0
+        total = probs.sum(axis=2)
+        over = total > 0.999
+        probs[over] *= (0.999 / total[over])[:, None]
+        self._housing(year, probs, pop_age)
+        probs[:, idx, idx] = 1.0 - (probs.sum(axis=2) - probs[:, idx, idx])
+        # expected network after this year's moves (origins travel with movers)
+        pbar = np.einsum("ai,aij->ij", pop_age, probs) / np.maximum(pop_place, 1e-12)[:, None]
+        self.network = net @ pbar
         return Migration(groups=GROUP_OF_AGE, probs=probs, completeness=self.completeness(year))
 
 
-def migration_model(atlas, places: list[str], params: Mapping[str, float] | None = None) -> UtilityMigration:
-    """The projection's migration rules for ``places`` under simulation parameters ``params``."""
-    return UtilityMigration(atlas, places, params)
+class SimDemography:
+    """The simulation's demographic rule as projection rates (crude rates × fixed shapes)."""
+
+    def __init__(self, ctx: SimContext, params: Mapping[str, float] | None = None,
+                 international: bool = False) -> None:
+        from kochu.sim.demography import Vital
+
+        self.ctx = ctx
+        self.p = _params(params)
+        self.vital = Vital(ctx.atlas, ctx.world, self.p, ctx.start, ctx.end)
+        self.unit = ctx.world.unit.astype(int)
+        self.nu = len(ctx.world.unit_ids)
+        if international:
+            raise NotImplementedError("international moves of the sim are behaviours, not rates")
+
+    def __call__(self, year: int, pop: np.ndarray) -> YearRates:
+        v = self.vital
+        yi = int(np.clip(year - v.start, 0, v.cbr.shape[0] - 1))
+        ms, fs = v.mshape, v.fshape  # (A, 2) with column 0 female, 1 male; (A,)
+        n_u = np.bincount(self.unit, weights=pop.sum(axis=(0, 1)), minlength=self.nu)
+        s_sum = np.zeros(self.nu)
+        for sex, col in ((0, 1), (1, 0)):  # projection sex 0 male -> sim column 1
+            s_sum += np.bincount(self.unit, weights=ms[:, col] @ pop[sex], minlength=self.nu)
+        f_sum = np.bincount(self.unit, weights=fs @ pop[1], minlength=self.nu)
+        kd = v.cdr[yi] / 1000.0 / 12.0 * n_u / np.maximum(s_sum, 1e-12)
+        kb = v.cbr[yi] / 1000.0 / 12.0 * n_u / np.maximum(f_sum, 1e-12)
+        s_age = np.empty((2, N_AGES, self.ctx.world.n))
+        for sex, col in ((0, 1), (1, 0)):
+            pmon = np.clip(kd[self.unit][None, :] * ms[:, col][:, None], 0, 1)
+            s_age[sex] = np.power(1.0 - pmon, 12)
+        fert = 12.0 * kb[self.unit][None, :] * fs[:, None]
+        infant = np.stack([np.clip(kd[self.unit] * ms[0, c], 0, 1) for c in (1, 0)])
+        s_birth = np.power(1.0 - infant, 6)  # born mid-year on average
+        zeros = np.zeros(self.ctx.world.n)
+        return YearRates(s_birth=s_birth, s_age=s_age, fertility=fert, international=zeros,
+                         profile=np.ones((2, N_AGES)), sex_ratio=self.p["sex_ratio_birth"])
+
+
+def migration_model(atlas, places: list[str], params: Mapping[str, float] | None = None,
+                    context: SimContext | None = None) -> SimMigration:
+    """The projection's migration rules for the atlas's settlements under sim ``params``."""
+    ctx = context or SimContext(atlas)
+    if list(places) != ctx.places:
+        from kochu.errors import KochuError
+
+        raise KochuError("projection places must be the atlas settlements in atlas order (the sim's places)")
+    return SimMigration(ctx, params)

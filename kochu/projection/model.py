@@ -85,7 +85,6 @@ def validate_migration(mig: Migration, n: int) -> None:
 
 def step(pop: np.ndarray, rates: YearRates, mig: Migration) -> tuple[np.ndarray, StepAccounts]:
     """Project ``pop`` (2, N_AGES, n) one year; returns the new population and the accounts."""
-    n = pop.shape[2]
     # 1. births
     births = np.einsum("xi,xi->i", rates.fertility, pop[1])
     boys = births * rates.sex_ratio
@@ -93,16 +92,10 @@ def step(pop: np.ndarray, rates: YearRates, mig: Migration) -> tuple[np.ndarray,
     # 2. deaths
     surv = pop * rates.s_age
     deaths = (pop - surv).sum(axis=(0, 1)) + (births - newborn.sum(axis=0))
-    # 3. internal migration (by age group of the age on 1 January)
-    moved = np.empty_like(surv)
-    flows = np.zeros((n, n))
-    for g in range(mig.probs.shape[0]):
-        ages = np.flatnonzero(mig.groups == g)
-        if ages.size == 0:
-            continue
-        block = surv[:, ages, :]
-        moved[:, ages, :] = (block.reshape(-1, n) @ mig.probs[g]).reshape(block.shape)
-        flows += block.sum(axis=(0, 1))[:, None] * mig.probs[g]
+    # 3. internal migration (by age group of the age on 1 January), one batched matmul
+    per_age = mig.probs[mig.groups]  # (N_AGES, n, n)
+    moved = np.matmul(surv.transpose(1, 0, 2), per_age).transpose(1, 0, 2)
+    flows = np.einsum("ai,aij->ij", surv.sum(axis=0), per_age)
     np.fill_diagonal(flows, 0.0)
     # 4. ageing
     new = np.empty_like(pop)

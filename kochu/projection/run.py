@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from kochu.projection.from_sim import migration_model
+from kochu.projection.from_sim import SimContext, SimMigration
 from kochu.projection.inputs import DemographicRates, DemographyOptions, initial_population
 from kochu.projection.model import CohortProjection, ProjectionResult
 
 
 def project(atlas, until: int, params: Mapping[str, float] | None = None,
             options: DemographyOptions | None = None, start_year: int = 1989,
-            places: Sequence[str] | None = None, snapshot_years: Sequence[int] = ()) -> ProjectionResult:
-    """Project ``places`` (default: the atlas's settlements) from ``start_year`` to ``until``.
+            context: SimContext | None = None, snapshot_years: Sequence[int] = ()) -> ProjectionResult:
+    """Project the atlas's settlements from ``start_year`` to 1 January ``until``.
 
-    ``params`` are simulation behaviour parameters (:mod:`kochu.sim.params` names);
-    ``options`` the projection's demographic settings (:class:`DemographyOptions`).
+    ``params`` are simulation behaviour parameters (:mod:`kochu.sim.params` names) driving the
+    migration rules (:mod:`kochu.projection.from_sim`); ``options`` the projection's
+    demographic settings (:class:`DemographyOptions`); ``context`` a prebuilt
+    :class:`SimContext` (world + drivers) to reuse across many projections.
     """
-    ids = list(places) if places is not None else list(atlas.settlements.index)
+    ctx = context or SimContext(atlas, start=start_year, end=max(until, 2050))
+    ids = ctx.places
     model = CohortProjection(
         ids, initial_population(atlas, ids, start_year), start_year,
-        rates=DemographicRates(atlas, ids, options), migration=migration_model(atlas, ids, params),
+        rates=DemographicRates(atlas, ids, options), migration=SimMigration(ctx, params),
         snapshot_years=snapshot_years,
     )
     return model.run(until)
