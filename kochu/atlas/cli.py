@@ -52,7 +52,9 @@ def _summary(atlas: Atlas, level: str | None) -> None:
         level = "oblast"
     df = places_table(atlas, level)
     pops = [c for c in df.columns if c.startswith("population_") and "permanent" not in c]
-    table = Table(title=f"{level} places")
+    census = [c for c in pops if c[-4:] in ("1989", "1999", "2009")]
+    pops = census or pops[-3:]
+    table = Table(title=f"{level} places (de facto population)")
     for col in ["id", "name", "parent", *pops]:
         label = col.removeprefix("population_") if col in pops else col
         table.add_column(label, justify="right" if col in pops else "left")
