@@ -192,6 +192,8 @@ def build_drivers(atlas, start: int = 1989, end: int = 2050, gap_1989: float = 1
     sources.update(regime_src)
     sources.update({f"raw:{k}": v for k, v in panel.sources.items()})
     sources["carry_forward"] = CARRY_FORWARD
+    sources["events"] = ("kochu/drivers/data/events.csv (one source per event) and mining_closures.csv "
+                         "(mine_closure events); units resolved to this atlas's settlements by name")
     sources["standardization"] = (f"each raw indicator and each component is a z-score against the {BASE_YEAR} "
                                   "cross-section of settlements (unweighted mean and sd; constant -> sd 1)")
     return Drivers(

@@ -415,9 +415,9 @@ class Panel:
         base = total[self.years == BASE_YEAR][0]
         sd = base.std() if base.std() > 1e-12 else 1.0
         for name, sign in parts:
-            self.gains[name] = (comp, sign / (self.sd_raw[name] * len(parts) * sd))
+            self.gains[name] = (comp, float(sign / (self.sd_raw[name] * len(parts) * sd)))
         for f in flags:
-            self.gains[f] = (comp, 1.0 / sd)
+            self.gains[f] = (comp, float(1.0 / sd))
         return (total - base.mean()) / sd
 
     def build(self) -> dict[str, np.ndarray]:
