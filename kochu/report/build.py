@@ -10,6 +10,7 @@ the HTML differs only in its "built" line. Every file is written atomically.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ FIGURES = "figures"
 
 #: the report's sections: anchor, heading, figure names in order
 SECTIONS = [
-    ("maps", "Maps", ["map_population", "map_flows", "map_directions", "map_change"]),
+    ("maps", "Maps", ["map_flows", "map_population", "map_directions", "map_change"]),
     ("population", "Population", ["population_by_oblast", "population_by_kind", "capital_growth"]),
     ("flows", "Flows and registration", ["registration_gap", "directions", "abroad"]),
     ("towns", "Town fates", ["town_fates"]),
@@ -85,8 +86,16 @@ def report_html(run: rd.RunData, figs: list[Rendered], built: str | None = None)
 
 
 def write_figures(run_dir: Path, figs: list[Rendered]) -> list[Path]:
-    """Write each figure as PNG and SVG into ``run_dir/figures`` (atomic); return the paths."""
-    out = []
+    """Write each figure as PNG and SVG into ``run_dir/figures`` (atomic), plus
+    ``figures/index.json`` (name, section, title, caption of each, in report order)."""
+    section_of = {n: heading for _, heading, names in SECTIONS for n in names}
+    order = [n for _, _, names in SECTIONS for n in names]
+    ranked = sorted(figs, key=lambda f: order.index(f.name) if f.name in order else len(order))
+    index = [{"name": f.name, "section": section_of.get(f.name, ""), "title": f.title,
+              "caption": f.caption} for f in ranked]
+    atomic_write_text(run_dir / FIGURES / "index.json",
+                      json.dumps(index, indent=1, ensure_ascii=False) + "\n")
+    out = [run_dir / FIGURES / "index.json"]
     for fig in figs:
         for ext, blob in (("png", fig.png), ("svg", fig.svg)):
             path = run_dir / FIGURES / f"{fig.name}.{ext}"

@@ -380,7 +380,7 @@ def describe(run: RunData) -> dict[str, str]:
     """Short human-readable facts from the manifest for the report header."""
     m = run.manifest
     scen = m.get("scenario")
-    if isinstance(scen, dict):
+    if isinstance(scen, dict) and scen:
         scen_name = str(scen.get("name") or scen.get("title") or "unnamed scenario")
     else:
         scen_name = str(scen) if scen else "baseline"
@@ -400,6 +400,8 @@ def describe(run: RunData) -> dict[str, str]:
 
 def scenario_json(run: RunData) -> str:
     """The manifest's scenario as indented JSON (for the report's appendix)."""
+    if not run.manifest.get("scenario"):
+        return "baseline (no scenario file, no interventions)"
     return json.dumps(run.manifest.get("scenario"), indent=2, sort_keys=True, default=str)
 
 

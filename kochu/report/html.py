@@ -35,6 +35,9 @@ pre{background:#fff;border:1px solid #ddd;padding:10px;font-size:12px;overflow:a
 footer{font-size:12px;color:#666;padding:0 28px 28px 28px}
 """
 
+#: an empty inline icon, so browsers do not ask a server for /favicon.ico
+ICON = '<link rel="icon" href="data:,">'
+
 #: click a figure to see it at full resolution (inline, no external code)
 SCRIPT = """
 document.querySelectorAll('figure img').forEach(function (img) {
@@ -97,7 +100,7 @@ def page(
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+        f"{ICON}<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>{html.escape(title)}</h1><dl>{dl}</dl></header>"
         f"<nav>{nav}</nav><main>{''.join(body)}</main>"
         f"<footer>{html.escape(footer)}</footer><script>{SCRIPT}</script></body></html>\n"

@@ -339,5 +339,5 @@ def directions_map(run: rd.RunData, geo: Geo, n: int = 25) -> Rendered:
 def all_maps(run: rd.RunData, shade: bool = True) -> list[Rendered]:
     """Every map of the report, in reading order."""
     geo = prepare_geo(run, shade=shade)
-    return [settlement_map(run, geo), flow_map(run, geo), directions_map(run, geo),
+    return [flow_map(run, geo), settlement_map(run, geo), directions_map(run, geo),
             change_map(run, geo)]

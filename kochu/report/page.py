@@ -7,7 +7,7 @@ run's maps and charts (PNG files written by the report builder) and links the fu
 
 from __future__ import annotations
 
-from kochu.report.html import CSS
+from kochu.report.html import CSS, ICON
 
 _DASH_CSS = """
 .controls{display:grid;grid-template-columns:max-content 1fr;gap:8px 14px;align-items:center;
@@ -48,8 +48,9 @@ function renderInterventions(items) {
     const row = document.createElement('tr');
     row.append(text('td', String(it.index)));
     row.append(text('td', String(it.label || it.type || 'intervention')));
-    const places = it.places || it.routes || '';
-    row.append(text('td', Array.isArray(places) ? places.flat().join(', ') : String(places)));
+    let places = it.places || '';
+    if (it.routes) { places = it.routes.map((r) => r.join(' → ')); }
+    row.append(text('td', Array.isArray(places) ? places.join(', ') : String(places)));
     row.append(text('td', it.start === undefined ? '' : String(it.start)));
     row.append(text('td', it.end === undefined || it.end === null ? 'open' : String(it.end)));
     const cell = document.createElement('td');
@@ -85,7 +86,7 @@ function showFigures(job) {
     fig.append(img);
     const cap = document.createElement('figcaption');
     const link = document.createElement('a'); link.href = f.svg; link.textContent = 'SVG';
-    cap.append(text('span', f.name + ' '), link);
+    cap.append(text('b', f.title + '. '), text('span', f.caption + ' '), link);
     fig.append(cap); box.append(fig);
   });
   const rep = $('report-link');
@@ -97,7 +98,8 @@ async function poll(id) {
     const job = await api('/api/jobs/' + encodeURIComponent(id));
     $('bar').value = job.progress;
     $('status').className = '';
-    $('status').textContent = job.state + ': ' + job.message + ' (' + Math.round(100 * job.progress) + '%)';
+    $('status').textContent = (job.state === job.message ? job.state : job.state + ': ' + job.message) +
+      ' (' + Math.round(100 * job.progress) + '%)';
     if (job.state === 'done') { showFigures(job); $('run').disabled = false; document.body.dataset.state = 'done'; return; }
     if (job.state === 'failed') { showError('run failed: ' + job.message); $('run').disabled = false; document.body.dataset.state = 'failed'; return; }
     setTimeout(() => poll(id), 500);
@@ -148,7 +150,7 @@ init();
 INDEX = (
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    f"<title>kochu dashboard</title><style>{CSS}{_DASH_CSS}</style></head>"
+    f"{ICON}<title>kochu dashboard</title><style>{CSS}{_DASH_CSS}</style></head>"
     "<body data-state=\"loading\"><header><h1>kochu dashboard</h1>"
     "<dl><dt>runs on</dt><dd>this computer only</dd></dl></header><main>"
     "<div class=\"controls\">"

@@ -2,7 +2,7 @@
 
 The dashboard (:mod:`kochu.report.serve`) only knows this interface::
 
-    runner(scenario: dict, *, scale: float, seed: int, until: int,
+    runner(scenario: Scenario | dict, *, scale: float, seed: int, until: int,
            progress: Callable[[float, str], None], out_dir: Path) -> Path
 
 It must write a complete run folder at ``out_dir`` (``docs/run-store.md``) and return it;
@@ -13,7 +13,6 @@ builds the report; tests pass their own runner.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,7 +27,7 @@ class Runner(Protocol):
 
     def __call__(
         self,
-        scenario: dict[str, Any],
+        scenario: Any,
         *,
         scale: float,
         seed: int,
@@ -40,24 +39,16 @@ class Runner(Protocol):
 
 def _sim_class() -> Any:
     try:
-        from kochu.sim import Sim  # type: ignore[attr-defined]
-    except ImportError:
+        from kochu.sim.sim import Sim
+    except ImportError:  # pragma: no cover - the engine is part of kochu
         raise KochuError(
             "the simulation engine (kochu.sim.Sim) is not available in this version of kochu"
         ) from None
     return Sim
 
 
-def _accepts(func: Callable[..., Any], name: str) -> bool:
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def run_scenario(
-    scenario: dict[str, Any],
+    scenario: Any,
     *,
     scale: float,
     seed: int,
@@ -67,7 +58,10 @@ def run_scenario(
 ) -> Path:
     """Simulate ``scenario`` with :class:`kochu.sim.Sim` into ``out_dir``, then build its report.
 
-    Progress: the simulation reports 0 → 0.9, the report 0.9 → 1.
+    ``scenario`` is a :class:`kochu.scenarios.Scenario` (its places are checked against the
+    atlas first) or a plain dict. The simulation advances one year at a time so the page can
+    show progress: set-up 0 → 0.05, years 0.05 → 0.85, writing tables 0.85 → 0.9, figures
+    0.9 → 1.
     """
     from kochu.atlas import load_atlas
     from kochu.report.build import build_report
@@ -75,26 +69,25 @@ def run_scenario(
     Sim = _sim_class()
     progress(0.0, "loading the atlas")
     atlas = load_atlas()
-    kwargs: dict[str, Any] = {}
-    if _accepts(Sim, "scale"):
-        kwargs["scale"] = scale
-    sim = Sim(atlas, scenario, seed, **kwargs)
-    run_kwargs: dict[str, Any] = {"until": until}
-    if _accepts(sim.run, "progress"):
-        run_kwargs["progress"] = lambda f, msg="simulating": progress(0.9 * float(f), str(msg))
-    if _accepts(sim.run, "out"):
-        run_kwargs["out"] = out_dir
-    progress(0.02, "simulating")
-    sim.run(**run_kwargs)
-    if "out" not in run_kwargs:
-        sim.save(out_dir)
-    progress(0.9, "drawing maps and charts")
-    n = len(_figure_names())
+    if hasattr(scenario, "all_interventions"):
+        from kochu.scenarios import check_places
+
+        check_places(scenario, atlas)
+    sim = Sim(atlas, scenario=scenario, seed=seed, scale=scale, end=max(until, 2025))
+    progress(0.02, "building the 1989 population")
+    sim.init()
+    years = range(sim.start + 1, until + 1)
+    for i, year in enumerate(years):
+        sim.run(until=year)
+        progress(0.05 + 0.8 * (i + 1) / len(years), f"simulated to 1 January {year}")
+    progress(0.85, "writing the run tables")
+    sim.write(out_dir)
+    names = _figure_names()
     done = [0]
 
     def tick(name: str) -> None:
         done[0] += 1
-        progress(0.9 + 0.1 * done[0] / n, f"drawing {name}")
+        progress(0.9 + 0.1 * done[0] / len(names), f"drawing {name}")
 
     build_report(out_dir, atlas=atlas, progress=tick)
     progress(1.0, "done")

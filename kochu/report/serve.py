@@ -40,7 +40,8 @@ YEAR_RANGE = (1990, 2100)
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".png": "image/png",
-                ".svg": "image/svg+xml", ".csv": "text/csv; charset=utf-8"}
+                ".svg": "image/svg+xml", ".csv": "text/csv; charset=utf-8",
+                ".json": "application/json; charset=utf-8"}
 CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
        "script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'self'")
 
@@ -271,16 +272,21 @@ class Dashboard:
 
 
 def figure_list(job_id: str, out_dir: Path) -> list[dict[str, str]]:
-    """The figures of a finished run, in the report's order, as page-ready entries."""
-    from kochu.report.build import FIGURES, SECTIONS
+    """The figures of a finished run in the report's order (``figures/index.json``)."""
+    from kochu.report.build import FIGURES
 
+    try:
+        index = json.loads((out_dir / FIGURES / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
     out = []
-    for _, heading, names in SECTIONS:
-        for name in names:
-            if (out_dir / FIGURES / f"{name}.png").is_file():
-                out.append({"name": name, "section": heading,
-                            "png": f"/runs/{job_id}/{FIGURES}/{name}.png",
-                            "svg": f"/runs/{job_id}/{FIGURES}/{name}.svg"})
+    for entry in index:
+        name = str(entry.get("name", ""))
+        if _NAME.match(name) and (out_dir / FIGURES / f"{name}.png").is_file():
+            out.append({"name": name, "section": str(entry.get("section", "")),
+                        "title": str(entry.get("title", "")), "caption": str(entry.get("caption", "")),
+                        "png": f"/runs/{job_id}/{FIGURES}/{name}.png",
+                        "svg": f"/runs/{job_id}/{FIGURES}/{name}.svg"})
     return out
 
 
