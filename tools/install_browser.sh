@@ -15,5 +15,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends chromium
+$SUDO apt-get install -y -q chromium
 /usr/bin/chromium --version
