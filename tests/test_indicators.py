@@ -196,6 +196,14 @@ def test_net_migration_rates(result: pd.DataFrame) -> None:
     assert value(result, "net_migration_rate.oblast.Cap", 1990) == pytest.approx(10000 / 130)  # nv1 lies in North
 
 
+def test_departures_and_arrivals(result: pd.DataFrame) -> None:
+    # 1989 South: vill→cap 15, vill→nv1 10 leave (city2→vill stays inside); abroad→city2 2 arrive
+    assert value(result, "departures.oblast.South", 1989) == 25
+    assert value(result, "arrivals.oblast.South", 1989) == 2
+    assert value(result, "departures.oblast.North", 1989) == 20  # mine→cap 5, mine→abroad 15
+    assert value(result, "arrivals.oblast.Cap", 1989) == 20
+
+
 def test_town_fates(result: pd.DataFrame) -> None:
     assert value(result, "town_fates.growth.mining", 1990) == pytest.approx(-0.5)
     assert value(result, "town_fates.growth.regional_centre", 1990) == pytest.approx(-0.1)

@@ -13,6 +13,7 @@ Indicator names (``family.key[.subkey]``; ``<unit>`` = first-level name, ``<id>`
 | ``novostroiki.population``, ``.without_services``, ``.share_without_services`` | people, fraction | places |
 | ``town_fates.growth.<town_type>``, ``town_fates.depopulating_count``, ``town_fates.town_growth.<id>`` | fraction, count | places |
 | ``net_migration_rate.place.<id>``, ``net_migration_rate.oblast.<unit>`` | per 1,000 | migration |
+| ``departures.oblast.<unit>``, ``arrivals.oblast.<unit>`` | people per year | migration |
 | ``direction.<direction>.forward/.reverse/.net/.share_of_moves`` | people, fraction | migration |
 | ``registration.gap``, ``registration.gap.<unit>``, ``registration.unregistered_share`` | fraction | migration |
 | ``destination_share.<unit or abroad>`` | fraction of moves from outside the capital | migration |
@@ -117,6 +118,8 @@ def compute(
     rows += frame_rows(
         "net_migration_rate.oblast", M.net_migration_rate(M.net_migration(flows, unit_of), jan_units)
     )
+    dep, arr = M.departures_arrivals(flows, unit_of)
+    rows += frame_rows("departures.oblast", dep) + frame_rows("arrivals.oblast", arr)
     if importlib.util.find_spec("kochu.flows.directions") is not None:
         rows += frame_rows("direction", M.directions(flows, s))
     rows += frame_rows("registration", M.registration_gap(flows, unit_of))

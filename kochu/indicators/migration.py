@@ -3,6 +3,8 @@
 Definitions (flows = the ``true`` column unless said otherwise; a year's moves against the
 population present on 1 January of that year):
 
+- **departures / arrivals** (people per year) of each first-level unit: moves leaving it or
+  entering it from another unit or from abroad (the seed's "how many leave Naryn").
 - **net migration rate** (per 1,000): 1000 × (arrivals − departures) / population, counting
   moves from and to ``abroad``; by settlement and by first-level unit (moves within a unit
   cancel). A year without a January stock for the place gives no value.
@@ -50,6 +52,19 @@ def net_migration(flows: pd.DataFrame, unit_of: pd.Series | None = None) -> pd.D
     outflow.index = outflow.index.set_names(["year", "unit"])
     net = inflow.sub(outflow, fill_value=0.0).unstack("unit", fill_value=0.0)
     return net.drop(columns=[ABROAD], errors="ignore").astype("float64")
+
+
+def departures_arrivals(flows: pd.DataFrame, unit_of: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Year × unit people leaving the unit and people arriving in it (``true`` moves,
+    ``abroad`` included as the other end; moves within a unit are not counted)."""
+    f = flows[["year", "origin", "destination", "true"]].astype({"true": "float64"})
+    o = f["origin"].map(lambda p: ABROAD if p == ABROAD else unit_of.get(p, p))
+    d = f["destination"].map(lambda p: ABROAD if p == ABROAD else unit_of.get(p, p))
+    f = f.assign(origin=o, destination=d)
+    f = f[f["origin"] != f["destination"]]
+    out = f.groupby(["year", "origin"])["true"].sum().unstack("origin", fill_value=0.0)
+    inn = f.groupby(["year", "destination"])["true"].sum().unstack("destination", fill_value=0.0)
+    return out.drop(columns=[ABROAD], errors="ignore"), inn.drop(columns=[ABROAD], errors="ignore")
 
 
 def net_migration_rate(net: pd.DataFrame, jan: pd.DataFrame) -> pd.DataFrame:
