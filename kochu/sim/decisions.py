@@ -11,6 +11,8 @@ monthly tables the kernels read:
                 + β_size log(1 + population_d) + β_capital [d = capital]
                 + β_network log(1 + 1000 migrants(o → d) / population_o)   (networks)
                 + β_same_oblast [same oblast] + β_valley (elev_o − elev_d)/1000
+                − β_crowding max(0, population_d / population_d(1989) − 1)   (housing stock;
+                  the capital's housing is modelled explicitly in kochu.sim.housing)
                 − γ_k hours(o, d) × travel_multiplier(o, d)                 (travel cost)
 
   types: 0 individual without resources, 1 individual with resources (higher education or a
@@ -152,6 +154,12 @@ class Decisions:
         size = pop.astype(np.float64).copy()
         size[w.capital] += pop[w.informal].sum()
         base = attract + p["beta_size"] * np.log1p(size) + p["beta_capital"] * self.is_capital
+        # housing stock of towns and villages: growth beyond the 1989 population crowds a place
+        pop0 = getattr(self, "pop0", None)
+        if pop0 is not None:
+            grown = np.where(pop0 > 0, pop.astype(np.float64) / np.maximum(pop0, 1.0) - 1.0, 0.0)
+            crowd = np.where(w.informal | (self.is_capital > 0), 0.0, np.clip(grown, 0.0, None))
+            base = base - p["beta_crowding"] * crowd
         valid = ~w.informal & ((w.founded == 0) | (w.founded <= year))
         net = p["beta_network"] * np.log1p(1000.0 * network / (pop[:, None] + 1.0))
         v0 = base[None, :] + net + p["beta_same_oblast"] * self.same_unit + p["beta_valley"] * self.valley

@@ -53,7 +53,7 @@ def choose(cdf: np.ndarray, u: float) -> int:
 @nb.njit(parallel=True, cache=True)
 def decide(
     n, t, keys, pid, born, sex, hh, place, reg, origin, eth, edu, status, moved,
-    hh_savings, unit, is_town_stop, p_death, p_birth, mshape, fshape,
+    hh_savings, unit, is_town_stop, p_death, p_birth, fert_eth, mshape, fshape,
     p_emig, p_fam, p_abroad, abroad_age, p_move, move_age, p_return, p_late_reg,
     p_ret_abroad, p_settle_abroad, p_disp_return, stopover_mult, stopover_months,
     relocation_cost, cdf, act, dst,
@@ -107,7 +107,7 @@ def decide(
             nunit_c[c, u] += 1
             ssum_c[c, u] += mshape[a, s]
             if s == 0:
-                fsum_c[c, u] += fshape[a]
+                fsum_c[c, u] += fshape[a] * fert_eth[eth[i]]
             r = uniform(k_demo, pid[i])
             pd = p_death[u, a, s]
             code = NONE
@@ -153,7 +153,7 @@ def decide(
             if code != NONE and dst[i] == p and code != LATE_REG:
                 code = NONE  # a "move" to where one already is: stay
             if s == 0 and a >= 15 and a <= 49:
-                if uniform(k_birth, pid[i]) < p_birth[u, a]:
+                if uniform(k_birth, pid[i]) < p_birth[u, a] * fert_eth[eth[i]]:
                     code |= BIRTH
                     nbirth += 1
             act[i] = code
@@ -295,7 +295,7 @@ def network_counts(n, place, origin, status, n_places):
 
 
 @nb.njit(cache=True)
-def unit_sums(n, t, born, sex, place, status, unit, mshape, fshape, n_units):
+def unit_sums(n, t, born, sex, place, status, eth, unit, mshape, fshape, fert_eth, n_units):
     """Present people, mortality-shape and fertility-shape sums by unit (initial month)."""
     nu = np.zeros(n_units, np.float64)
     ss = np.zeros(n_units, np.float64)
@@ -309,7 +309,7 @@ def unit_sums(n, t, born, sex, place, status, unit, mshape, fshape, n_units):
         nu[u] += 1
         ss[u] += mshape[a, sex[i]]
         if sex[i] == 0:
-            fs[u] += fshape[a]
+            fs[u] += fshape[a] * fert_eth[eth[i]]
     return nu, ss, fs
 
 

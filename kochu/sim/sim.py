@@ -157,12 +157,15 @@ class Sim(SimHooks):
         self._present = pres.astype(np.int64)
         self._network = K.network_counts(self.people.n, self.people.place, self.people.origin, self.people.status, n)
         self._stream = {name: stream_key(self.seed, name) for name in STREAMS}
+        fr = self.params["fertility_slavic_ratio"]
+        self._fert_eth = np.array([1.0, fr, fr])
+        self.dec.pop0 = pres.astype(np.float64)
         self._move_age, self._abroad_age = age_profiles(self.params)
         self._is_stop = (self.world.admin_rank >= 1) & (self.world.admin_rank <= 3) & ~self.world.informal
         t = self.tm
         nu, ss, fs = K.unit_sums(self.people.n, t, self.people.born, self.people.sex, self.people.place,
-                                 self.people.status, self.world.unit, self.vital.mshape, self.vital.fshape,
-                                 len(self.world.unit_ids))
+                                 self.people.status, self.people.eth, self.world.unit, self.vital.mshape,
+                                 self.vital.fshape, self._fert_eth, len(self.world.unit_ids))
         self._unit_sums = (nu, ss, fs)
         self._last_total: int | None = None
         self._last_tally: np.ndarray | None = None
@@ -304,7 +307,7 @@ class Sim(SimHooks):
         dst = np.zeros(n, np.int16)
         K.decide(
             n, self.tm, keys, p.pid, p.born, p.sex, p.hh, p.place, p.reg, p.origin, p.eth, p.edu, p.status,
-            p.moved, p.hh_savings, w.unit, self._is_stop, p_death, p_birth, self.vital.mshape,
+            p.moved, p.hh_savings, w.unit, self._is_stop, p_death, p_birth, self._fert_eth, self.vital.mshape,
             self.vital.fshape, hz["p_emig"], hz["p_fam"], hz["p_abroad"], self._abroad_age, hz["p_move"],
             self._move_age, hz["p_return"], tb["p_late"], hz["p_ret_abroad"], hz["p_settle_abroad"],
             hz["p_disp_return"], pr["stopover_multiplier"], int(pr["stopover_months"]), pr["relocation_cost"],
