@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +19,15 @@ flows_app = typer.Typer(
 )
 
 
-class ModelName(StrEnum):
-    gravity = "gravity"
-    production = "production"
-    attraction = "attraction"
-    doubly = "doubly"
-    radiation = "radiation"
+MODELS = ("gravity", "production", "attraction", "doubly", "radiation")
+COSTS = ("pow", "exp")
 
 
-class CostName(StrEnum):
-    pow = "pow"
-    exp = "exp"
+def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+    # validated here rather than by typer so a typo is a one-line KochuError
+    if value not in choices:
+        raise FlowDataError(f"{option}: expected one of {', '.join(choices)}, got '{value}'")
+    return value
 
 
 def register(app: typer.Typer) -> None:
@@ -38,24 +35,24 @@ def register(app: typer.Typer) -> None:
     app.add_typer(flows_app, name="flows")
 
 
-def _estimator(model: ModelName, cost: CostName, alpha: float | None):
+def _estimator(model: str, cost: str, alpha: float | None):
     from kochu import flows
 
-    if model is ModelName.radiation:
+    if model == "radiation":
         return flows.Radiation(alpha=alpha)
     if alpha is not None:
         raise FlowDataError("--alpha applies to --model radiation only")
     cls = {"gravity": flows.Gravity, "production": flows.Production,
-           "attraction": flows.Attraction, "doubly": flows.Doubly}[model.value]
-    return cls(cost=cost.value)
+           "attraction": flows.Attraction, "doubly": flows.Doubly}[model]
+    return cls(cost=cost)
 
 
 @flows_app.command("fit")
 def fit_cmd(
     file: Path = typer.Argument(..., help="OD table (CSV, one row per origin-destination pair)."),
-    model: ModelName = typer.Option(..., "--model", help="Which model to fit."),
-    cost: CostName = typer.Option(
-        CostName.pow, "--cost",
+    model: str = typer.Option(..., "--model", help=f"Which model: {'|'.join(MODELS)}."),
+    cost: str = typer.Option(
+        "pow", "--cost",
         help="Distance decay: pow = d^beta, exp = exp(beta d) (radiation: distances only rank)."),
     origin: str = typer.Option(..., "--origin", help="Column of origin ids."),
     destination: str = typer.Option(..., "--destination", help="Column of destination ids."),
@@ -73,8 +70,10 @@ def fit_cmd(
     """Fit a flow model to any OD table by Poisson maximum likelihood."""
     from kochu.flows.io import read_od_csv
 
+    model = _choice("--model", model, MODELS)
+    cost = _choice("--cost", cost, COSTS)
     table = read_od_csv(file, origin, destination, flow, distance, origin_mass,
-                        destination_mass, cost.value, drop_intrazonal)
+                        destination_mass, cost, drop_intrazonal)
     est = _estimator(model, cost, alpha)
     try:
         est.fit(table.flows, table.origins, table.destinations, table.distance,
@@ -82,8 +81,7 @@ def fit_cmd(
     except KochuError as exc:
         raise FlowDataError(f"{file}: {exc}") from None
     result = est.to_dict()
-    result.update(model=model.value, cost=None if model is ModelName.radiation else cost.value,
-                  file=str(file))
+    result.update(model=model, cost=None if model == "radiation" else cost, file=str(file))
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
