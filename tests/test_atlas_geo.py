@@ -119,6 +119,11 @@ def _ring_distance_km(lat: float, lon: float, fc: dict) -> float:
     return best
 
 
+def _signed_area(ring) -> float:
+    x, y = np.asarray(ring, dtype=float).T
+    return 0.5 * float(np.sum(x[:-1] * y[1:] - x[1:] * y[:-1]))
+
+
 def test_outline_contains_every_town(geometry, towns):
     from kochu.atlas.geometry import points_in_polygon
 
@@ -127,6 +132,9 @@ def test_outline_contains_every_town(geometry, towns):
     geom = outline["features"][0]["geometry"]
     n = sum(len(r) for p in geom["coordinates"] for r in p)
     assert 500 <= n <= 1500
+    for poly in geom["coordinates"]:  # one country ring, three enclave holes (Sokh, ...)
+        signed = [_signed_area(r) for r in poly]
+        assert signed[0] > 0 and all(a < 0 for a in signed[1:])
     inside = points_in_polygon(towns["lat"].to_numpy(), towns["lon"].to_numpy(), geom)
     for name, ok, lat, lon in zip(towns["name"], inside, towns["lat"], towns["lon"], strict=True):
         if not ok:
@@ -146,6 +154,8 @@ def test_oblast_polygons_are_valid_geojson_with_the_nine_ids(geometry):
         polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
         assert polys
         for poly in polys:
+            signed = [_signed_area(r) for r in poly]  # RFC 7946: exterior CCW, holes CW
+            assert signed[0] > 0 and all(a < 0 for a in signed[1:])
             for ring in poly:
                 assert len(ring) >= 4 and ring[0] == ring[-1]  # closed linear rings
                 lon, lat = np.asarray(ring).T

@@ -232,6 +232,8 @@ def _geojson_geometry(geom, ndigits: int = 5) -> dict:
         geom = MultiPolygon([geom])
     if not geom.is_valid:
         raise SystemExit("geometry became invalid after snapping to the coordinate grid")
+    # RFC 7946 winding: exterior rings counter-clockwise, holes clockwise
+    geom = MultiPolygon([shapely.geometry.polygon.orient(p, 1.0) for p in geom.geoms])
     gj = mapping(geom)
 
     def rnd(obj):
