@@ -41,20 +41,28 @@ FLOWS = [  # year, origin, destination, true, registered
 ]
 
 
-def make_atlas(areas: dict[str, float] | None = None) -> SimpleNamespace:
+def make_atlas(
+    areas: dict[str, float] | None = None, rayon_areas: dict[str, float] | None = None
+) -> SimpleNamespace:
     cols = ["kind", "oblast", "urban", "north", "elevation_m", "admin_rank", "border",
             "town_type", "legal_status", "hazard_zone"]
     s = pd.DataFrame([r[1:] for r in SETTLEMENTS], index=[r[0] for r in SETTLEMENTS], columns=cols)
     s["founded"] = [None, 1990, 1989, None, None, None]
     s["level"] = "settlement"
     s["name"] = s.index.str.title()
-    s["parent"] = "x"
+    s["rayon_id"] = ["r_cap", "r_north", "r_cap", "r_south", "r_north", "r_south"]
+    s["parent"] = s["rayon_id"]
     units = pd.DataFrame(
-        {"level": "oblast", "name": ["Cap", "North", "South"], "kind": None},
+        {"level": "oblast", "name": ["Cap", "North", "South"], "kind": None, "parent": "country"},
         index=["u_cap", "u_north", "u_south"],
     )
-    places = pd.concat([units, s])
+    rayons = pd.DataFrame(
+        {"level": "rayon", "name": ["rc", "rn", "rs"], "kind": None, "parent": ["u_cap", "u_north", "u_south"]},
+        index=["r_cap", "r_north", "r_south"],
+    )
+    places = pd.concat([units, rayons, s])
     rows = [(f"u_{k.lower()}", None, "area_km2", v) for k, v in (areas or {}).items()]
+    rows += [(r, None, "area_km2", v) for r, v in (rayon_areas or {}).items()]
     att = pd.DataFrame(rows, columns=["place", "year", "attribute", "value"])
     return SimpleNamespace(places=places, settlements=s, attributes=att)
 
@@ -221,6 +229,16 @@ def test_destination_shares(result: pd.DataFrame) -> None:
     assert value(result, "destination_share.Cap", 1989) == pytest.approx(30 / 50)
     assert value(result, "destination_share.abroad", 1989) == pytest.approx(15 / 50)
     assert value(result, "destination_share.South", 1989) == pytest.approx(5 / 50)
+
+
+def test_areas_from_rayons_and_border_density() -> None:
+    # South is the only rayon wholly in the border area (city2, vill); Cap has no area
+    atlas = make_atlas(rayon_areas={"r_north": 400.0, "r_south": 200.0})
+    out = compute(make_tables(), atlas)
+    assert value(out, "border.density_per_km2", 1990) == pytest.approx(140 / 200)
+    # units with an area: North (40 on 400 km²) and South (150 on 200 km²) in 1989
+    s, a = np.array([40, 150]) / 190, np.array([400, 200]) / 600
+    assert value(out, "balance.theil_oblast_density", 1989) == pytest.approx(float(np.sum(s * np.log(s / a))))
 
 
 def test_without_areas_no_oblast_balance() -> None:

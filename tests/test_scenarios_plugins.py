@@ -128,7 +128,7 @@ def test_legalisation_status_and_services(atlas) -> None:
     i = sim.place_index("nv_camp")
     assert sim.housing.legal[i] == 1
     s = atlas.settlements
-    rural = (s["urban"].astype(int) == 0).to_numpy()  # the mini atlas has no Chuy
+    rural = (s["kind"] == "rural").to_numpy()  # the mini atlas has no Chuy
     now = sim.drivers.pull["services"][0]
     gap = max(now[rural].mean() - now[i], 0.0)
     assert sim.pull_adjust[i] == pytest.approx(0.2 * gap)  # beta_other: no beta_services
@@ -158,7 +158,7 @@ def test_border_resettlement_reaches_only_border_settlements(atlas) -> None:
 def test_farm_subsidy_lowers_rural_push_to_the_subsidised_level(atlas) -> None:
     sim = StandIn(atlas)
     run(one('type = "farm_subsidy"\nsubsidy_level = 0.5\nstart = 2030\nend = 2031\n', atlas), sim, "2030-01", "2030-06")
-    rural = atlas.settlements["urban"].astype(int).to_numpy() == 0
+    rural = (atlas.settlements["kind"] == "rural").to_numpy()
     assert np.allclose(sim.move_multiplier[rural], (1 + 0.8 * 0.5) / (1 + 0.8))
     assert np.all(sim.move_multiplier[~rural] == 1.0)
     sim2 = StandIn(atlas)

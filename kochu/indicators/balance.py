@@ -10,8 +10,9 @@ Definitions (all on 1 January, people present):
   With first-level areas: ``theil_oblast_density`` = Σ sᵢ ln(sᵢ/aᵢ), sᵢ the unit's share of
   population, aᵢ its share of area (0 = the same density everywhere; the Theil index of
   population relative to area), and ``cv_oblast_density`` = σ/μ of the units' densities.
-- **border areas**: population of settlements with ``border == 1``, its share, and its density
-  per km² when the border area is known.
+- **border areas**: population of settlements with ``border == 1`` and its share; density
+  per km² = population of the rayons wholly in the border area that have an ``area_km2`` in
+  the atlas / their area.
 - **capital pressure**: capital population / infrastructure capacity, capacity expressed as an
   index where 1.0 = the capital's 1989 population (the Soviet-era city its roads, water and
   housing were built for; the seed: "not designed for the increasing volume of people"),

@@ -61,18 +61,32 @@ def second_city(jan: pd.DataFrame, settlements: pd.DataFrame, capital: list[str]
 
 
 def unit_areas(atlas: Any) -> pd.Series:
-    """First-level unit name → area (km²) from the atlas attribute ``area_km2`` (may be empty)."""
+    """First-level unit name → area (km²): the unit's own ``area_km2`` or, when every one of
+    its rayons has one, their sum. Units without (Bishkek and Osh city in Kyrgyzstan) are left
+    out of the density indicators."""
     area = _static_attribute(atlas, "area_km2")
     places = atlas.places
-    units = places[places["level"] == "oblast"]
-    area = area.reindex(units.index).dropna()
-    return pd.Series(area.to_numpy(), index=units.loc[area.index, "name"].to_numpy())
+    out: dict[str, float] = {}
+    for pid, row in places[places["level"] == "oblast"].iterrows():
+        if pid in area.index:
+            out[row["name"]] = float(area[pid])
+            continue
+        rayons = places.index[(places["parent"] == pid) & (places["level"] == "rayon")]
+        if len(rayons) and rayons.isin(area.index).all():
+            out[row["name"]] = float(area[rayons].sum())
+    return pd.Series(out, dtype="float64")
 
 
-def border_area(atlas: Any, border: list[str]) -> float | None:
-    """Area (km²) of the border settlements when the atlas gives every one an ``area_km2``."""
-    area = _static_attribute(atlas, "area_km2").reindex(border)
-    return float(area.sum()) if len(border) and area.notna().all() else None
+def border_rayons(atlas: Any) -> tuple[list[str], float | None]:
+    """Settlements of the rayons wholly in the border area that have an ``area_km2``, and the
+    rayons' total area (``None`` when no such rayon)."""
+    area = _static_attribute(atlas, "area_km2")
+    s = atlas.settlements
+    by_rayon = flag(s["border"]).groupby(s["rayon_id"]).min()
+    rayons = [r for r in by_rayon.index[by_rayon == 1] if r in area.index]
+    if not rayons:
+        return [], None
+    return list(s.index[s["rayon_id"].isin(rayons)]), float(area[rayons].sum())
 
 
 def compute(
@@ -105,7 +119,10 @@ def compute(
     jan_units = M.units_january(jan, unit_of)
     if len(areas) >= 2:
         rows += frame_rows("balance", B.oblast_balance(jan_units, areas))
-    rows += frame_rows("border", B.border_areas(jan, border, border_area(atlas, border)))
+    rows += frame_rows("border", B.border_areas(jan, border, None))
+    in_rayons, km2 = border_rayons(atlas) if "rayon_id" in s.columns else ([], None)
+    if km2:
+        rows += series_rows("border.density_per_km2", group_sum(jan, in_rayons) / km2)
     rows += frame_rows("capital", B.capital_pressure(group_sum(jan, cap), added_capacity))
     serviced = P.serviced_table(s, jan.index, legalised)
     if serviced.shape[1]:

@@ -61,7 +61,8 @@ def settlements_under(
     atlas: Any, ids: list[str], *, border: bool = False, rural: bool = False
 ) -> list[str]:
     """Settlement ids under ``ids`` (empty = the whole country), optionally only border
-    settlements or only rural ones (``urban == 0``), in atlas order."""
+    settlements or only rural ones (kind ``rural``: a rayon's rural remainder, as the
+    simulation's rural crisis push uses), in atlas order."""
     s = atlas.settlements
     mask = pd.Series(True, index=s.index)
     if ids:
@@ -72,7 +73,7 @@ def settlements_under(
     if border:
         mask &= flag(s["border"]) == 1
     if rural:
-        mask &= flag(s["urban"]) == 0
+        mask &= s["kind"] == "rural"
     return list(s.index[mask])
 
 

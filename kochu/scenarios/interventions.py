@@ -262,7 +262,7 @@ class Legalisation(Intervention):
 
     def _services_gap(self, sim: Any) -> np.ndarray:
         s = sim.atlas.settlements
-        rural = hooks.flag(s["urban"]).to_numpy() == 0
+        rural = (s["kind"] == "rural").to_numpy()
         chuy = (s["oblast"] == "Chuy").to_numpy() & rural
         ref = chuy if chuy.any() else rural
         now = hooks.component(sim, "services", int(sim.year))
