@@ -171,12 +171,15 @@ def valid_keys(model: type[BaseModel]) -> str:
 
 
 def suggest(value: str, choices: list[str], names: dict[str, str] | None = None) -> str:
-    """`` (did you mean: a, b?)`` from close matches of ``value`` among ids (and display names)."""
-    found = difflib.get_close_matches(value, choices, n=3, cutoff=0.6)
+    """`` (did you mean: a, b?)`` from ids named like ``value``, ids sharing a word with it,
+    and close spellings (difflib)."""
+    low = value.lower().replace("-", "_").replace(" ", "_")
+    found: list[str] = []
     if names:
-        low = value.lower().replace("_", "-").replace(" ", "-")
-        for pid, name in names.items():
-            key = str(name).lower().replace(" ", "-")
-            if (key == low or key.startswith(low)) and pid not in found:
-                found.append(pid)
-    return f" (did you mean: {', '.join(found[:4])}?)" if found else ""
+        found += [pid for pid, name in names.items()
+                  if str(name).lower().replace("-", "_").replace(" ", "_") == low]
+    words = {w for w in low.split("_") if len(w) >= 4}
+    found += [c for c in choices if words & set(c.split("_"))]
+    found += difflib.get_close_matches(value, choices, n=3, cutoff=0.6)
+    unique = list(dict.fromkeys(found))[:4]
+    return f" (did you mean: {', '.join(unique)}?)" if unique else ""

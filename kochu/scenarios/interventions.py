@@ -52,11 +52,22 @@ def _settlement_check(atlas: Any, field: str, ids: list[str], kinds: tuple[str, 
         row = places.loc[pid]
         if row["level"] != "settlement":
             article = "an" if str(row["level"])[:1] in "aeiou" else "a"
-            raise ValueError(f"{field}[{i}]: '{pid}' is {article} {row['level']}, expected a settlement id")
+            raise ValueError(
+                f"{field}[{i}]: '{pid}' is {article} {row['level']}, expected a settlement id"
+                + _settlements_hint(atlas, pid)
+            )
         if kinds and row["kind"] not in kinds:
             raise ValueError(
                 f"{field}[{i}]: '{pid}' is a {row['kind']} settlement, expected kind {' or '.join(kinds)}"
             )
+
+
+def _settlements_hint(atlas: Any, pid: str) -> str:
+    """`` (e.g. s_naryn, ...)``: settlements under ``pid``, the namesake first."""
+    ids = hooks.settlements_under(atlas, [pid])
+    name = atlas.places.loc[pid, "name"]
+    ids.sort(key=lambda x: atlas.places.loc[x, "name"] != name)
+    return f" (settlements there: {', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})" if ids else ""
 
 
 @register
