@@ -261,3 +261,29 @@ def test_cli_builds_report(built: Path, tmp_path: Path) -> None:
 def test_report_needs_no_atlas_module_errors_to_be_tracebacks(built: Path) -> None:
     with pytest.raises(KochuError):
         rd.safe_load_run(built / "population.parquet")
+
+
+def test_compare_folder_report(tmp_path: Path, atlas) -> None:
+    """A ``kochu compare`` folder: maps from the baseline's first seed, bands from the CSV."""
+    folder = tmp_path / "cmp"
+    make_run(folder / "baseline" / "seed_4", atlas, years=range(1989, 1996), extras=False)
+    rows = []
+    for scen, lift in (("baseline", 0.0), ("railway_jobs", 0.02)):
+        for y in range(1989, 1996):
+            v = 6.0e5 * (1 + lift) ** (y - 1989)
+            rows.append({"scenario": scen, "year": y, "indicator": "capital.population", "value": v,
+                         "baseline": 6.0e5, "difference": v - 6.0e5, "value_lo": v * 0.97,
+                         "value_hi": v * 1.03, "replicates": 2})
+    pd.DataFrame(rows).to_csv(folder / "comparison.csv", index=False)
+    (folder / "comparison.json").write_text(json.dumps(
+        {"baseline": "baseline", "scenarios": ["baseline", "railway_jobs"], "seeds": [4, 5]}))
+    out = build_report(folder, atlas=atlas, shade=False)
+    assert out == folder / REPORT
+    page = out.read_text(encoding="utf-8")
+    assert "kochu comparison — baseline, railway_jobs" in page
+    assert 'id="fig-comparison"' in page
+    assert (folder / FIGURES / "comparison.png").is_file()
+    assert not (folder / "baseline" / "seed_4" / REPORT).exists()
+    (folder / "comparison.json").write_text("{}")
+    with pytest.raises(RunStoreError, match="comparison.json: expected JSON with 'baseline'"):
+        build_report(folder, atlas=atlas, shade=False)

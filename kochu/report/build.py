@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kochu import __version__
+from kochu.errors import RunStoreError
 from kochu.report import charts, maps
 from kochu.report import data as rd
 from kochu.report.figures import Rendered
@@ -32,7 +33,7 @@ SECTIONS = [
     ("population", "Population", ["population_by_oblast", "population_by_kind", "capital_growth"]),
     ("flows", "Flows and registration", ["registration_gap", "directions", "abroad"]),
     ("towns", "Town fates", ["town_fates"]),
-    ("scenarios", "Scenario comparison", ["comparison"]),
+    ("scenarios", "Scenario comparison", ["comparison", "comparison_difference"]),
     ("calibration", "Calibration", ["calibration"]),
 ]
 
@@ -74,8 +75,15 @@ def report_html(run: rd.RunData, figs: list[Rendered], built: str | None = None)
             sections.append((anchor, heading, chosen, extra))
     facts = rd.describe(run)
     built = built or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    title = f"kochu report — {facts['scenario']}"
+    if run.compared:
+        names = ", ".join(map(str, run.compared.get("scenarios", [])))
+        title = f"kochu comparison — {names}"
+        facts = {"scenarios": names, "maps and charts from": f"{facts['scenario']}, seed {facts['seed']}",
+                 **{k: v for k, v in facts.items() if k not in ("scenario", "seed", "run time")},
+                 "seeds": ", ".join(map(str, run.compared.get("seeds", [])))}
     return page(
-        title=f"kochu report — {facts['scenario']}",
+        title=title,
         facts=facts,
         sections=sections,
         appendix=rd.scenario_json(run),
@@ -104,6 +112,26 @@ def write_figures(run_dir: Path, figs: list[Rendered]) -> list[Path]:
     return out
 
 
+def resolve(folder: Path) -> tuple[Path, dict[str, Any] | None]:
+    """The run folder to draw and, for a ``kochu compare`` folder, its ``comparison.json``.
+
+    A compare folder (``comparison.json`` + ``comparison.csv``, no manifest) is drawn from the
+    baseline's first seed, with the scenario comparison from ``comparison.csv``.
+    """
+    meta_path = folder / "comparison.json"
+    if (folder / "manifest.json").exists() or not meta_path.is_file():
+        return folder, None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        base, seed = str(meta["baseline"]), int(meta["seeds"][0])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        raise RunStoreError(f"{meta_path}: expected JSON with 'baseline' and 'seeds' "
+                            f"(as written by kochu compare)") from None
+    if not (folder / "comparison.csv").is_file():
+        raise RunStoreError(f"{folder / 'comparison.csv'}: missing (expected beside comparison.json)")
+    return folder / base / f"seed_{seed}", meta
+
+
 def build_report(
     run_dir: str | Path,
     atlas: Any = None,
@@ -116,9 +144,14 @@ def build_report(
     ``shade=False`` skips the elevation hillshade (faster, for previews). Raises
     :class:`~kochu.errors.RunStoreError` (one line) for a missing or incomplete run.
     """
-    run = rd.safe_load_run(run_dir, atlas=atlas)
+    out_dir = Path(run_dir)
+    source, meta = resolve(out_dir)
+    run = rd.safe_load_run(source, atlas=atlas)
+    if meta is not None:
+        run.comparison = rd.read_comparison(out_dir / "comparison.csv")
+        run.compared = meta
     figs = render_all(run, shade=shade, progress=progress)
-    write_figures(run.run_dir, figs)
-    target = run.run_dir / REPORT
+    write_figures(out_dir, figs)
+    target = out_dir / REPORT
     atomic_write_text(target, report_html(run, figs))
     return target

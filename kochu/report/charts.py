@@ -219,21 +219,12 @@ def _band(df: pd.DataFrame) -> tuple[str, str] | None:
     return None
 
 
-def comparison(run: rd.RunData, max_panels: int = 6) -> Rendered | None:
-    """Scenarios side by side per indicator, with uncertainty bands where the CSV has them.
+LINESTYLES = ["-", "--", ":", "-."]
 
-    ``comparison.csv`` is long: ``scenario, indicator, value`` plus optional ``year`` and a band
-    (``low``/``high``, ``p05``/``p95``, …). With years each indicator is a panel of lines and
-    bands; without, a panel of bars and error bars.
-    """
-    df = run.comparison
-    if df is None:
-        return None
-    band = _band(df)
-    present = list(dict.fromkeys(df["indicator"].astype(str)))
-    preferred = [i for i in KEY_INDICATORS if i in present]
-    indicators = (preferred + [i for i in present if i not in preferred])[:max_panels]
-    scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
+
+def _comparison_figure(df: pd.DataFrame, column: str, band: tuple[str, str] | None,
+                       scenarios: list[str], indicators: list[str], suptitle: str):
+    """Small multiples: one panel per indicator, one line (or bar) and band per scenario."""
     ncols = min(3, len(indicators))
     nrows = int(np.ceil(len(indicators) / ncols))
     fig = figure(3.2 * ncols + 1.0, 2.8 * nrows + 0.6)
@@ -245,34 +236,82 @@ def comparison(run: rd.RunData, max_panels: int = 6) -> Rendered | None:
             colour = CYCLE[i % len(CYCLE)]
             if "year" in df.columns:
                 rows = rows.sort_values("year")
-                ax.plot(rows["year"], rows["value"], color=colour, lw=1.8, label=scen)
+                ax.plot(rows["year"], rows[column], color=colour, lw=1.8, label=scen,
+                        ls=LINESTYLES[i % len(LINESTYLES)])
                 if band:
                     ax.fill_between(rows["year"], rows[band[0]], rows[band[1]], color=colour,
-                                    alpha=0.18, lw=0)
+                                    alpha=0.15, lw=0)
             else:
-                v = float(rows["value"].mean()) if len(rows) else np.nan
+                v = float(rows[column].mean()) if len(rows) else np.nan
                 err = None
                 if band and len(rows):
                     err = [[v - float(rows[band[0]].mean())], [float(rows[band[1]].mean()) - v]]
                 ax.bar(i, v, color=colour, yerr=err, capsize=3, label=scen)
         ax.set_title(ind, fontsize=9.5)
-        ax.set_ylabel(indicator_unit(ind))
+        unit = indicator_unit(ind)
+        ax.set_ylabel(unit if column == "value" else unit.replace("value", "difference", 1))
         ax.yaxis.set_major_formatter(FuncFormatter(thousands))
         if "year" in df.columns:
             _year_axis(ax)
         else:
             ax.set_xticks(range(len(scenarios)), scenarios, rotation=20, fontsize=7.5)
             ax.set_xlabel("scenario")
+        if column != "value":
+            ax.axhline(0, color="#333333", lw=0.8)
     for ax in axes[len(indicators):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(scenarios)))
+    fig.suptitle(suptitle, fontweight="bold", fontsize=10.5)
+    return fig
+
+
+def _comparison_setup(df: pd.DataFrame, max_panels: int) -> tuple[list[str], list[str]]:
+    present = list(dict.fromkeys(df["indicator"].astype(str)))
+    preferred = [i for i in KEY_INDICATORS if i in present]
+    indicators = (preferred + [i for i in present if i not in preferred])[:max_panels]
+    return list(dict.fromkeys(df["scenario"].astype(str))), indicators
+
+
+def comparison(run: rd.RunData, max_panels: int = 6) -> Rendered | None:
+    """Scenarios side by side per indicator, with uncertainty bands where the CSV has them.
+
+    ``comparison.csv`` is long: ``scenario, indicator, value`` plus optional ``year`` and a band
+    (``value_lo``/``value_hi`` as written by ``kochu.indicators.compare``, or ``low``/``high``,
+    ``p05``/``p95`` …). With years each indicator is a panel of lines and bands; without, a
+    panel of bars and error bars. Key indicators (:data:`KEY_INDICATORS`) come first.
+    """
+    df = run.comparison
+    if df is None:
+        return None
+    band = _band(df)
+    scenarios, indicators = _comparison_setup(df, max_panels)
     title = "Scenarios compared"
-    fig.suptitle(title, fontweight="bold", fontsize=10.5)
+    fig = _comparison_figure(df, "value", band, scenarios, indicators, title)
     bands = f" with {band[0]}–{band[1]} bands" if band else ""
     return render(fig, "comparison", title,
-                  f"Each panel is one indicator from comparison.csv, one colour per "
-                  f"scenario{bands}.")
+                  f"Each panel is one indicator from comparison.csv, one colour and line style "
+                  f"per scenario{bands}.")
+
+
+def comparison_difference(run: rd.RunData, max_panels: int = 6) -> Rendered | None:
+    """Each scenario minus the baseline (same seeds), with the per-seed difference bands."""
+    df = run.comparison
+    if df is None or "difference" not in df.columns:
+        return None
+    has_band = "difference_lo" in df.columns and "difference_hi" in df.columns
+    band = ("difference_lo", "difference_hi") if has_band else None
+    scenarios, indicators = _comparison_setup(df, max_panels)
+    baseline = scenarios[0]
+    others = [s for s in scenarios if s != baseline]
+    if not others:
+        return None
+    sub = df[df["scenario"].astype(str) != baseline]
+    title = f"Scenarios minus {baseline}"
+    fig = _comparison_figure(sub, "difference", band, others, indicators, title)
+    return render(fig, "comparison_difference", title,
+                  f"What each scenario changes: its value minus the {baseline}'s with the same "
+                  f"seeds (common random numbers){'; bands are 5–95 % over seeds' if band else ''}.")
 
 
 def calibration(run: rd.RunData) -> Rendered | None:
@@ -318,7 +357,7 @@ def all_charts(run: rd.RunData) -> list[Rendered]:
     """Every chart of the report, in reading order (optional ones only when their CSV exists)."""
     out = [population_by_oblast(run), population_by_kind(run), capital_growth(run),
            registration_gap(run), abroad(run), town_fates(run), directions(run)]
-    for optional in (comparison(run), calibration(run)):
+    for optional in (comparison(run), comparison_difference(run), calibration(run)):
         if optional is not None:
             out.append(optional)
     return out

@@ -52,6 +52,8 @@ class RunData:
     comparison: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
     atlas: Any = field(default=None, repr=False)
+    #: ``comparison.json`` when the report is of a ``kochu compare`` folder
+    compared: dict[str, Any] | None = None
 
     @property
     def years(self) -> list[int]:
@@ -104,6 +106,15 @@ def check_comparison(df: pd.DataFrame, path: Path) -> None:
                                 f"value, optional year and value_lo/value_hi)")
     if not pd.api.types.is_numeric_dtype(df["value"]):
         raise RunStoreError(f"{path}: column 'value' must be numeric")
+
+
+def read_comparison(path: Path) -> pd.DataFrame:
+    """Read and check a ``comparison.csv`` (see :func:`check_comparison`)."""
+    df = _optional_csv(path.parent, path.name)
+    if df is None:
+        raise RunStoreError(f"{path}: missing")
+    check_comparison(df, path)
+    return df
 
 
 def calibration_columns(df: pd.DataFrame, path: Path) -> dict[str, str]:
@@ -177,9 +188,9 @@ def load_run(run_dir: str | Path, atlas: Any = None) -> RunData:
                 f"{folder / 'flows.parquet'}: column '{col}' has id '{bad[0]}' that is not a "
                 f"settlement of the atlas or '{ABROAD}'"
             )
-    comparison = _optional_csv(folder, "comparison.csv")
-    if comparison is not None:
-        check_comparison(comparison, folder / "comparison.csv")
+    comparison = None
+    if (folder / "comparison.csv").is_file():
+        comparison = read_comparison(folder / "comparison.csv")
     calibration = _optional_csv(folder, "calibration.csv")
     if calibration is not None:
         calibration_columns(calibration, folder / "calibration.csv")
