@@ -15,8 +15,9 @@ For unit ``u`` in year ``y``::
     p_birth(a)      = CBR[u, y] / 1000 / 12 × N_u / Σ_women  f(a_i)         × f(a)
 
 so expected births and deaths equal the crude rates times the unit's present population
-exactly. The sums are taken over the population present at the start of the previous month
-(the kernels accumulate them as a by-product). Years beyond the atlas's last year hold the
+(up to the drift of the population within a year): the sums are taken over the population
+present at the start of the last January (the kernels accumulate them as a by-product of the
+January step; refreshing them yearly keeps the monthly pass lean). Years beyond the atlas's last year hold the
 last year's rates (a projection assumption, recorded in the manifest's parameters).
 """
 
@@ -78,7 +79,7 @@ class Vital:
     def tables(
         self, year: int, n_unit: np.ndarray, s_sum: np.ndarray, f_sum: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Monthly (p_death[u, a, sex], p_birth[u, a]) for ``year`` given last month's sums."""
+        """Monthly (p_death[u, a, sex], p_birth[u, a]) for ``year`` given the last January's sums."""
         y = min(max(year, self.start), self.end) - self.start
         kd = self.cdr[y] / 1000.0 / 12.0 * n_unit / np.maximum(s_sum, 1e-12)
         kb = self.cbr[y] / 1000.0 / 12.0 * n_unit / np.maximum(f_sum, 1e-12)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from kochu.sim.rng import uniform, uniform2
+from kochu.sim.rng import uniform, uniform2, uniform_pair
 
 CHUNK = 1 << 16
 
@@ -57,16 +57,18 @@ def decide(
     p_emig, p_fam, p_abroad, abroad_age, p_move, move_age, p_return, p_late_reg,
     p_ret_abroad, p_settle_abroad, p_disp_return, stopover_mult, stopover_months,
     relocation_cost, cdf, act, dst,
-    present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c,
+    present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c, do_sums,
 ):
     """Draw everyone's action for month ``t`` (see module docstring); fills ``act``, ``dst``."""
-    k_demo, k_birth, k_hh, k_dst = keys[0], keys[1], keys[2], keys[3]
+    k_demo, k_hh, k_dst = keys[0], keys[2], keys[3]
     n_chunks = (n + CHUNK - 1) // CHUNK
     for c in nb.prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
         nact = 0
         nbirth = 0
+        last_h = -1
+        last_rh = 0.0
         for i in range(lo, hi):
             st = status[i]
             act[i] = NONE
@@ -78,9 +80,12 @@ def decide(
             if a > 100:
                 a = 100
             s = sex[i]
+            if h != last_h:  # members of a household are mostly contiguous: one draw each
+                last_h = h
+                last_rh = uniform(k_hh, h)
+            rh = last_rh
             if st == ABROAD:
                 abroad_c[c, p] += 1
-                rh = uniform(k_hh, h)
                 pe = p_emig[p, eth[i]]
                 funded = 0
                 if rh < pe + p_fam[p, 1]:  # read savings (a random access) only when needed
@@ -104,17 +109,17 @@ def decide(
             present_c[c, p] += 1
             if reg[i] != p:
                 unreg_c[c] += 1
-            nunit_c[c, u] += 1
-            ssum_c[c, u] += mshape[a, s]
-            if s == 0:
-                fsum_c[c, u] += fshape[a] * fert_eth[eth[i]]
-            r = uniform(k_demo, pid[i])
+            if do_sums:
+                nunit_c[c, u] += 1
+                ssum_c[c, u] += mshape[a, s]
+                if s == 0:
+                    fsum_c[c, u] += fshape[a] * fert_eth[eth[i]]
+            r, rb = uniform_pair(k_demo, pid[i])
             pd = p_death[u, a, s]
             code = NONE
             if r < pd:
                 code = DIE
             else:
-                rh = uniform(k_hh, h)
                 pe = p_emig[p, eth[i]]
                 funded = 0
                 if rh < pe + p_fam[p, 1] or r < pd + p_abroad[p] + p_move[p] * stopover_mult:
@@ -153,7 +158,7 @@ def decide(
             if code != NONE and dst[i] == p and code != LATE_REG:
                 code = NONE  # a "move" to where one already is: stay
             if s == 0 and a >= 15 and a <= 49:
-                if uniform(k_birth, pid[i]) < p_birth[u, a] * fert_eth[eth[i]]:
+                if rb < p_birth[u, a] * fert_eth[eth[i]]:
                     code |= BIRTH
                     nbirth += 1
             act[i] = code
@@ -273,11 +278,12 @@ def apply(
 
 
 @nb.njit(cache=True)
-def remittances(n, hh, status, hh_savings, n_hh, remit, decay):
-    """Savings decay in every household; each member abroad remits ``remit``."""
-    keep = np.float32(1.0 - decay)
-    for h in range(n_hh):
-        hh_savings[h] *= keep
+def remittances(n, hh, status, hh_savings, n_hh, remit, keep):
+    """Savings × ``keep`` in every household (skipped when 1); each member abroad remits ``remit``."""
+    if keep != 1.0:
+        k = np.float32(keep)
+        for h in range(n_hh):
+            hh_savings[h] *= k
     for i in range(n):
         if status[i] == ABROAD:
             hh_savings[hh[i]] += remit

@@ -100,7 +100,7 @@ DEFAULTS: dict[str, Param] = {
     "abroad_settle_rate": Param(0.04, "/yr", "labour migrants who stay abroad for good (shared data: 910 k departures 1991-2013, ~540 k took Russian citizenship)"),
     "seasonal_amplitude": Param(0.5, "relative", "spring departures / late-autumn returns (seed: seasonal arrivals and departures)"),
     "remittance_per_month": Param(1.0, "household-months of income", "seed: labour migrants invest earnings; remittances ~21-30% of GDP (World Bank)"),
-    "savings_decay": Param(0.02, "/month", "savings spent on living (assumption)"),
+    "savings_decay": Param(0.02, "/month", "savings spent on living (assumption; applied once a year as (1 - d)^12)"),
     "relocation_cost": Param(40, "household-months of income", "cost of buying a house in a valley/town; set so funded relocations start in the 2000s"),
     "funded_relocation_rate": Param(0.03, "/yr", "households that can pay relocate with this hazard (seed: 'invest their earnings in the relocation of their families')"),
     "displacement_return_months": Param(1.0, "months", "June 2010 Osh displacement: most returned by late June 2010 (UNHCR, shared data; drivers events.csv months_to_return = 1)"),

@@ -27,6 +27,9 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
+_S32 = np.uint64(32)
+_LO32 = np.uint64(0xFFFFFFFF)
+_INV32 = 1.0 / 4294967296.0
 
 #: the named streams used by the engine (stable names → stable draws)
 STREAMS = (
@@ -68,6 +71,13 @@ def uniform2(key: np.uint64, ident: np.int64) -> float:
     """A second, independent uniform for the same ``ident`` and key."""
     z = mix(mix(key ^ (np.uint64(ident) * _GOLDEN)) + _GOLDEN)
     return np.float64(z >> _S11) * _INV53
+
+
+@nb.njit(inline="always", cache=True)
+def uniform_pair(key: np.uint64, ident: np.int64) -> tuple[float, float]:
+    """Two uniforms with 32-bit resolution from one hash (high and low halves)."""
+    z = mix(key ^ (np.uint64(ident) * _GOLDEN))
+    return np.float64(z >> _S32) * _INV32, np.float64(z & _LO32) * _INV32
 
 
 def stream_key(seed: int, name: str) -> np.uint64:

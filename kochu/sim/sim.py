@@ -312,11 +312,13 @@ class Sim(SimHooks):
             self._move_age, hz["p_return"], tb["p_late"], hz["p_ret_abroad"], hz["p_settle_abroad"],
             hz["p_disp_return"], pr["stopover_multiplier"], int(pr["stopover_months"]), pr["relocation_cost"],
             tb["cdf"], act, dst, present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c,
+            self.month == 1,
         )
         present = present_c.sum(axis=0)
         abroad = abroad_c.sum(axis=0)
         self._present = present
-        self._unit_sums = (nunit_c.sum(axis=0), ssum_c.sum(axis=0), fsum_c.sum(axis=0))
+        if self.month == 1:  # the demography scaling sums are refreshed every January
+            self._unit_sums = (nunit_c.sum(axis=0), ssum_c.sum(axis=0), fsum_c.sum(axis=0))
         self._conserve(int(present.sum()))
         self.results.record_stock(self.year, self.month, present, abroad, int(unreg_c.sum()))
         # 4 moves and housing, 5 registration (and births appended)
@@ -340,8 +342,9 @@ class Sim(SimHooks):
         p.next_pid += m - n
         p.n = m
         # 6 remittances
+        keep = (1.0 - pr["savings_decay"]) ** 12 if self.month == 12 else 1.0  # decay applied yearly
         K.remittances(p.n, p.hh, p.status, p.hh_savings, p.n_hh0 + p.next_pid,
-                      np.float32(pr["remittance_per_month"]), pr["savings_decay"])
+                      np.float32(pr["remittance_per_month"]), keep)
         # 7 results
         self.results.record_flows(self.year, self.month, tally)
         self._last_tally = tally
