@@ -23,6 +23,13 @@ from kochu.errors import AtlasError
 
 DEFAULT_ATLAS = "kyrgyzstan"
 
+#: floor (km) on the distance between two different settlements. Atlases place some
+#: settlements at the same point (a novostroika at the city it rings, a rayon's rural
+#: remainder at the rayon centre); 5 km is the order of the mean distance from the centre of
+#: a disc of Bishkek's area (127 km²: (2/3)·√(127/π) ≈ 4.2 km) — the shortest real trip between
+#: two distinct places — and keeps distance-decay models finite.
+LOCAL_MIN_KM = 5.0
+
 
 def default_atlas_path() -> Path:
     """The folder of the embedded Kyrgyzstan atlas."""
@@ -169,7 +176,7 @@ class Atlas:
     def _travel(self) -> tuple[np.ndarray, np.ndarray]:
         from kochu.atlas.travel import travel_matrices
 
-        return travel_matrices(self.settlements, self.road_nodes, self.roads)
+        return travel_matrices(self.settlements, self.road_nodes, self.roads, min_km=LOCAL_MIN_KM)
 
     def travel_km(self) -> np.ndarray:
         """Road distance (km) between settlements, shortest paths over the road graph."""
