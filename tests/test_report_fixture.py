@@ -127,7 +127,8 @@ def make_run(
             .to_csv(index=False, lineterminator="\n"))
         cal = pd.DataFrame({"target": ["capital 1999", "Naryn 1999", "Osh city 1999", "abroad 2009"],
                             "observed": [770_000, 250_000, 210_000, 300_000],
-                            "simulated": [720_000, 262_000, 190_000, 350_000]})
+                            "fitted": [720_000, 262_000, 190_000, 350_000],
+                            "sigma": [0.05, 0.1, 0.1, 0.3]})
         (path / "calibration.csv").write_text(cal.to_csv(index=False, lineterminator="\n"))
     store.finalize({
         "data_hash": getattr(atlas, "data_hash", "fixture"),

@@ -314,43 +314,51 @@ def comparison_difference(run: rd.RunData, max_panels: int = 6) -> Rendered | No
                   f"seeds (common random numbers){'; bands are 5–95 % over seeds' if band else ''}.")
 
 
-def calibration(run: rd.RunData) -> Rendered | None:
-    """Observed targets against simulated values (``calibration.csv``), with the 1:1 line.
+def calibration(run: rd.RunData, max_targets: int = 30) -> Rendered | None:
+    """Relative error of the model on each calibration target (``calibration.csv``).
 
-    Columns: a name (``target``/``name``/``indicator``), ``observed`` and ``simulated``.
+    Columns: a name (``target``/``name``/``indicator``), ``observed`` and ``simulated`` (or
+    ``fitted``, as ``kochu.estimate`` writes it); an optional ``sigma`` (relative error scale
+    of the target) is drawn as a ± band. Targets of any unit fit on one axis: the error is
+    ``simulated / observed − 1``. With more than ``max_targets`` the worst ones are shown.
     """
     df = run.calibration
     if df is None:
         return None
     path = run.run_dir / "calibration.csv"
     cols = rd.calibration_columns(df, path)
-    name_col, obs_col, sim_col = cols["name"], cols["observed"], cols["simulated"]
-    obs = pd.to_numeric(df[obs_col], errors="coerce").to_numpy(float)
-    sim = pd.to_numeric(df[sim_col], errors="coerce").to_numpy(float)
-    ok = np.isfinite(obs) & np.isfinite(sim)
+    obs = pd.to_numeric(df[cols["observed"]], errors="coerce").to_numpy(float)
+    sim = pd.to_numeric(df[cols["simulated"]], errors="coerce").to_numpy(float)
+    ok = np.isfinite(obs) & np.isfinite(sim) & (obs != 0)
     if not ok.any():
-        raise RunStoreError(f"{path}: columns '{obs_col}' and '{sim_col}' have no numeric rows")
-    fig = figure(7.0, 4.6)
+        raise RunStoreError(f"{path}: columns '{cols['observed']}' and '{cols['simulated']}' "
+                            f"have no numeric rows with observed != 0")
+    table = pd.DataFrame({"name": df.loc[ok, cols["name"]].astype(str).to_numpy(),
+                          "error": 100.0 * (sim[ok] / obs[ok] - 1.0)})
+    if "sigma" in df.columns:
+        table["sigma"] = 100.0 * pd.to_numeric(df.loc[ok, "sigma"], errors="coerce").to_numpy(float)
+    shown = table.reindex(table["error"].abs().sort_values(ascending=False).index).head(max_targets)
+    shown = shown.iloc[::-1]
+    fig = figure(7.5, max(3.0, 0.8 + 0.22 * len(shown)))
     ax = fig.add_subplot()
-    pos = ok & (obs > 0) & (sim > 0)
-    log = bool(pos.all() and np.nanmax(obs[ok]) / max(np.nanmin(obs[ok]), 1e-12) > 100)
-    ax.scatter(obs[ok], sim[ok], color="#0072B2", zorder=3)
-    for x, y, label in zip(obs[ok], sim[ok], df.loc[ok, name_col].astype(str), strict=True):
-        ax.annotate(label, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
-    lo = float(min(obs[ok].min(), sim[ok].min()))
-    hi = float(max(obs[ok].max(), sim[ok].max()))
-    ax.plot([lo, hi], [lo, hi], color="#777777", lw=1, ls="--", label="simulated = observed")
-    if log:
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-    ax.set_xlabel("observed target (target units)")
-    ax.set_ylabel("simulated (target units)")
-    ax.legend(loc="upper left")
+    y = np.arange(len(shown))
+    if "sigma" in shown.columns:
+        ax.barh(y, 2 * shown["sigma"], left=-shown["sigma"], color="#dddddd", height=0.7,
+                label="± target's error scale (sigma)")
+    colours = ["#D55E00" if v < 0 else "#0072B2" for v in shown["error"]]
+    ax.scatter(shown["error"], y, color=colours, zorder=3, label="model error")
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_yticks(y, shown["name"], fontsize=7.5)
+    ax.set_xlabel("simulated ÷ observed − 1 (%)")
+    ax.set_ylabel("calibration target")
+    ax.grid(axis="y", visible=False)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     title = "Calibration fit"
     ax.set_title(title)
+    worst = f"the {len(shown)} largest of {len(table)}" if len(table) > len(shown) else f"all {len(table)}"
     return render(fig, "calibration", title,
-                  "Each point is one calibration target from calibration.csv: observed value "
-                  "against the model's; points on the dashed line fit exactly.")
+                  f"How far the model is from each calibration target in calibration.csv "
+                  f"({worst} targets): 0 % is an exact fit.")
 
 
 def all_charts(run: rd.RunData) -> list[Rendered]:
