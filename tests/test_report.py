@@ -24,6 +24,8 @@ ALL_FIGURES = [
     "population_by_kind", "capital_growth", "registration_gap", "abroad", "town_fates",
     "directions", "comparison", "calibration",
 ]
+#: y axes that list categories (no unit)
+CATEGORY_AXES = ("town type (number of towns)", "city or town", "calibration target")
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
@@ -103,7 +105,7 @@ def test_charts_have_titles_axis_labels_and_captions(built: Path, atlas, monkeyp
                 continue
             assert ax.get_xlabel() and ax.get_ylabel(), f"{name}: unlabeled axis {ax.get_title()}"
             assert ax.get_title() or fig.get_suptitle(), name
-            if ax.get_ylabel() not in ("town type (number of towns)", "city or town"):
+            if ax.get_ylabel() not in CATEGORY_AXES:
                 assert "(" in ax.get_ylabel() or "people" in ax.get_ylabel(), f"{name}: no unit"
 
 
