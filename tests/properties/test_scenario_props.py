@@ -95,3 +95,28 @@ def test_round_trip(data: dict) -> None:
     assert back == sc
     assert back.to_dict() == sc.to_dict()
     assert dumps(back) == text1
+
+
+junk = st.one_of(
+    st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=True, allow_infinity=True), text,
+    st.booleans(), st.lists(st.integers(-5, 5), max_size=3), st.dictionaries(ids, st.integers(), max_size=2),
+)
+
+
+@given(scenario_dicts(), st.data())
+def test_any_corrupted_field_is_one_line_scenario_error(data: dict, draw) -> None:
+    """Replace one value (top level or in an intervention) by junk: the file is either still
+    valid or rejected with a one-line ScenarioError — never another exception."""
+    import tomli_w
+
+    from kochu.errors import ScenarioError
+
+    target = data
+    if data["interventions"] and draw.draw(st.booleans()):
+        target = draw.draw(st.sampled_from(data["interventions"]))
+    key = draw.draw(st.sampled_from(sorted(target) + ["unknown_key"]))
+    target[key] = draw.draw(junk)
+    try:
+        loads(tomli_w.dumps(data), "fuzz.toml")
+    except ScenarioError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("fuzz.toml: ")
