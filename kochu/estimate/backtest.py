@@ -1,0 +1,61 @@
+"""Backtests: forecast oblast shares for a year the calibration did not see, against baselines.
+
+* **persistence**: the shares of the last census used in training (2009) stay as they are;
+* **linear trend**: each share continues its straight line between the two last censuses
+  (1999 → 2009), ``s(T) = s(2009) + (s(2009) - s(1999)) * (T - 2009) / 10``, renormalised to
+  sum to 1;
+* **MAPE**: mean over units of ``|forecast - observed| / observed`` in percent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kochu.errors import KochuError
+
+
+def shares(values: pd.Series) -> pd.Series:
+    """Population shares (sum 1)."""
+    total = float(values.sum())
+    if total <= 0:
+        raise KochuError("shares: populations must have a positive total")
+    return values / total
+
+
+def persistence(base: pd.Series) -> pd.Series:
+    """Persistence forecast: the base year's shares."""
+    return shares(base)
+
+
+def linear_trend(earlier: pd.Series, base: pd.Series, years_between: int, horizon: int) -> pd.Series:
+    """Linear-trend forecast of shares ``horizon`` years after ``base`` (renormalised, floored at 0)."""
+    if years_between <= 0:
+        raise KochuError(f"linear trend: years between censuses must be positive, got {years_between}")
+    s0, s1 = shares(earlier), shares(base.reindex(earlier.index))
+    f = (s1 + (s1 - s0) * horizon / years_between).clip(lower=0.0)
+    return f / f.sum()
+
+
+def mape(forecast: pd.Series, observed: pd.Series) -> float:
+    """Mean absolute percentage error (percent) over the observed index."""
+    f = forecast.reindex(observed.index)
+    if f.isna().any():
+        raise KochuError(f"MAPE: forecast lacks {list(observed.index[f.isna()])}")
+    return float((np.abs(f - observed) / observed).mean() * 100.0)
+
+
+def backtest_table(observed: pd.Series, model: pd.Series, census_early: pd.Series, census_base: pd.Series,
+                   years_between: int, horizon: int) -> pd.DataFrame:
+    """Per-unit shares (observed, model, persistence, trend) and a MAPE row."""
+    obs = shares(observed)
+    rows = pd.DataFrame({
+        "observed": obs,
+        "model": shares(model.reindex(obs.index)),
+        "persistence": persistence(census_base.reindex(obs.index)),
+        "trend": linear_trend(census_early.reindex(obs.index), census_base.reindex(obs.index), years_between,
+                              horizon),
+    })
+    err = {c: mape(rows[c], obs) for c in ("model", "persistence", "trend")}
+    rows.loc["MAPE %"] = [np.nan, err["model"], err["persistence"], err["trend"]]
+    return rows

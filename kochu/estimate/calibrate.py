@@ -1,0 +1,241 @@
+"""Calibration of the simulation's behaviour parameters, the projection as the fast inner loop.
+
+* **What is calibrated** (:data:`FREE`): the simulation's migration parameters the projection
+  shares with it (:mod:`kochu.projection.from_sim`), plus one projection-side allocation weight
+  (``north_weight``: how much of the 1989-99 net emigration left from northern places).
+  Registration probabilities stay at the simulation's defaults (they encode the seed's
+  "≥ 32 % unregistered"; :mod:`kochu.estimate.registration` estimates completeness separately).
+* **Loss**: standardised log errors of every target (:mod:`kochu.estimate.targets`).
+* **Optimiser**: :func:`scipy.optimize.least_squares` (trust-region reflective, bounds) on the
+  parameters mapped to an unbounded-friendly scale (log for rates), finite-difference Jacobian.
+* **Final check**: the full agent-based simulation at a small scale with the fitted parameters
+  (:func:`sim_check`), reported beside the projection.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares
+
+from kochu.errors import KochuError
+from kochu.estimate.targets import Outputs, Target, all_targets, fit_table, residuals
+from kochu.projection.from_sim import SimContext, SimMigration
+from kochu.projection.inputs import DemographicRates, DemographyOptions, initial_population
+from kochu.projection.model import CohortProjection, ProjectionResult
+
+DATA = Path(__file__).parent / "data"
+CALIBRATED = DATA / "calibrated.json"
+START = 1989
+EARLIEST_TRAIN = 1999  # the first census after the start: nothing to fit before it
+
+
+@dataclass(frozen=True)
+class Free:
+    """A calibrated parameter: bounds and whether it is searched on a log scale."""
+
+    lo: float
+    hi: float
+    log: bool = False
+
+
+#: calibrated parameters (simulation names; ``north_weight`` is the projection's)
+FREE: dict[str, Free] = {
+    "move_rate_individual": Free(0.002, 0.08, True),
+    "move_rate_family": Free(0.0002, 0.02, True),
+    "great_migration_amplitude": Free(0.0, 20.0),
+    "push_strength": Free(0.0, 2.0),
+    "beta_size": Free(0.2, 1.6),
+    "beta_capital": Free(-2.0, 5.0),
+    "beta_same_oblast": Free(0.0, 4.0),
+    "travel_cost_poor": Free(0.02, 1.5, True),
+    "rural_crisis_push": Free(0.0, 4.0),
+    "capital_housing_slack": Free(0.0, 0.5),
+    "north_weight": Free(1.0, 12.0, True),
+}
+PROJECTION_ONLY = ("north_weight",)
+
+
+def _to_x(values: Mapping[str, float]) -> np.ndarray:
+    return np.array([np.log(values[k]) if f.log else values[k] for k, f in FREE.items()])
+
+
+def _from_x(x: np.ndarray) -> dict[str, float]:
+    return {k: float(np.exp(v) if f.log else v) for (k, f), v in zip(FREE.items(), x, strict=True)}
+
+
+def _bounds() -> tuple[np.ndarray, np.ndarray]:
+    lo = np.array([np.log(f.lo) if f.log else f.lo for f in FREE.values()])
+    hi = np.array([np.log(f.hi) if f.log else f.hi for f in FREE.values()])
+    return lo, hi
+
+
+def split(values: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """(simulation parameters, projection-only settings)."""
+    sim = {k: v for k, v in values.items() if k not in PROJECTION_ONLY}
+    proj = {k: v for k, v in values.items() if k in PROJECTION_ONLY}
+    return sim, proj
+
+
+class Projector:
+    """Reusable projection set-up for one atlas (world, drivers, initial population)."""
+
+    def __init__(self, atlas, last_data_year: int = 2015, end: int = 2050) -> None:
+        self.atlas = atlas
+        self.ctx = SimContext(atlas, START, max(end, 2050))
+        self.ids = self.ctx.places
+        self.initial = initial_population(atlas, self.ids, START)
+        self.last_data_year = last_data_year
+
+    def run(self, values: Mapping[str, float], until: int) -> ProjectionResult:
+        """Project with calibrated ``values`` (sim parameters + projection settings)."""
+        sim, proj = split(values)
+        opt = DemographyOptions(last_data_year=self.last_data_year, **proj)
+        rates = DemographicRates(self.atlas, self.ids, opt)
+        model = CohortProjection(self.ids, self.initial, START, rates, SimMigration(self.ctx, sim))
+        return model.run(until)
+
+
+def defaults() -> dict[str, float]:
+    """Starting values: the simulation's defaults and the projection's default weight."""
+    from kochu.sim.params import Params
+
+    p = Params().to_dict()
+    out = {k: p[k] for k in FREE if k not in PROJECTION_ONLY}
+    out["north_weight"] = DemographyOptions().north_weight
+    return {k: float(np.clip(v, FREE[k].lo, FREE[k].hi)) for k, v in out.items()}
+
+
+@dataclass
+class Calibration:
+    """Result of :func:`calibrate`."""
+
+    values: dict[str, float]
+    start_values: dict[str, float]
+    targets: list[Target]
+    fit: pd.DataFrame  # target, observed, fitted, error, ...
+    start_fit: pd.DataFrame
+    loss: float
+    start_loss: float
+    evaluations: int
+    seconds: float
+    train_until: int | None
+    result: ProjectionResult
+
+
+def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
+              progress: Callable[[int, float], None] | None = None) -> Calibration:
+    """Fit :data:`FREE` to the targets up to ``train_until`` with the projection."""
+    if train_until is not None and train_until < EARLIEST_TRAIN:
+        raise KochuError(f"--train-until {train_until}: expected a year ≥ {EARLIEST_TRAIN} "
+                         f"(the first census after {START}) and ≤ 2015")
+    if train_until is not None and train_until > 2015:
+        raise KochuError(f"--train-until {train_until}: expected a year ≤ 2015 (the last year with data)")
+    last = 2015 if train_until is None else train_until
+    targets = all_targets(atlas, train_until)
+    until = max(t.year for t in targets) + 1
+    proj = Projector(atlas, last_data_year=last)
+    n_eval = [0]
+    t0 = time.perf_counter()
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        n_eval[0] += 1
+        r = residuals(targets, Outputs(atlas, proj.run(_from_x(x), until)))
+        if progress:
+            progress(n_eval[0], float(r @ r))
+        return r
+
+    x0 = _to_x(defaults())
+    lo, hi = _bounds()
+    start_res = proj.run(_from_x(x0), until)
+    start_fit = fit_table(targets, Outputs(atlas, start_res))
+    sol = least_squares(fun, x0, bounds=(lo, hi), method="trf", x_scale=np.maximum(hi - lo, 1e-3) / 4,
+                        diff_step=1e-3, max_nfev=max_evals, xtol=1e-6, ftol=1e-6)
+    values = _from_x(sol.x)
+    res = proj.run(values, until)
+    out = Outputs(atlas, res)
+    r = residuals(targets, out)
+    r0 = residuals(targets, Outputs(atlas, start_res))
+    return Calibration(values=values, start_values=_from_x(x0), targets=targets, fit=fit_table(targets, out),
+                       start_fit=start_fit, loss=float(r @ r), start_loss=float(r0 @ r0), evaluations=n_eval[0],
+                       seconds=time.perf_counter() - t0, train_until=train_until, result=res)
+
+
+def write_defaults(cal: Calibration, atlas, path: Path = CALIBRATED) -> Path:
+    """Write the calibrated simulation parameters (the defaults ``kochu run`` should use)."""
+    sim, proj = split(cal.values)
+    doc = {
+        "description": "Simulation parameters calibrated by `kochu calibrate` (kochu.estimate.calibrate); "
+                       "keys are kochu.sim.params names. `projection` holds projection-only settings.",
+        "parameters": {k: round(v, 6) for k, v in sim.items()},
+        "projection": {k: round(v, 6) for k, v in proj.items()},
+        "train_until": cal.train_until,
+        "loss": round(cal.loss, 4),
+        "start_loss": round(cal.start_loss, 4),
+        "targets": len(cal.targets),
+        "atlas_data_hash": atlas.data_hash,
+        "method": "scipy.optimize.least_squares (trf) on standardised log errors; projection inner loop",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load_calibrated(path: Path = CALIBRATED) -> dict[str, float]:
+    """The calibrated simulation parameters (empty if none were written)."""
+    if not path.exists():
+        return {}
+    try:
+        return {k: float(v) for k, v in json.loads(path.read_text())["parameters"].items()}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KochuError(f"{path}: expected a JSON object with a 'parameters' table ({exc})") from None
+
+
+def sim_check(atlas, values: Mapping[str, float], targets: list[Target], scale: float = 0.02,
+              seed: int = 1, until: int | None = None) -> pd.DataFrame:
+    """Run the agent-based simulation with ``values`` and evaluate the same targets."""
+    from kochu.sim.sim import Sim
+
+    sim_values, _proj = split(values)
+    until = until or max(t.year for t in targets) + 1
+    s = Sim(atlas, seed=seed, scale=scale, params=sim_values, end=max(until, 2050))
+    res = s.run(until).finalize()
+    return sim_outputs(atlas, res, targets, scale)
+
+
+def sim_outputs(atlas, res, targets: list[Target], scale: float) -> pd.DataFrame:
+    """Targets evaluated on a simulation's results (present population, flows, events)."""
+    from kochu.projection.model import ProjectionResult
+
+    pop = res.population()
+    jan = pop[pop["month"] == 1].pivot(index="year", columns="place", values="present")
+    ids = list(atlas.settlements.index)
+    jan = jan.reindex(columns=ids)
+    years = jan.index.to_numpy()
+    n = len(ids)
+    flows = np.zeros((len(years) - 1, n, n))
+    reg = np.zeros_like(flows)
+    for k, y in enumerate(years[:-1]):
+        if y in res.true_flows:
+            flows[k] = res.true_flows[y][:n, :n] / scale
+            reg[k] = res.reg_flows[y][:n, :n] / scale
+            np.fill_diagonal(flows[k], 0.0)
+            np.fill_diagonal(reg[k], 0.0)
+    ev = res.events_table().groupby("year")[["emigration", "immigration"]].sum()
+    intl = np.zeros((len(years) - 1, n))
+    for k, y in enumerate(years[:-1]):
+        if y in ev.index:
+            intl[k, 0] = ev.loc[y, "immigration"] - ev.loc[y, "emigration"]
+    zeros = np.zeros((len(years) - 1, n))
+    fake = ProjectionResult(places=ids, years=years, population=jan.to_numpy(float), births=zeros, deaths=zeros,
+                            international=intl, inflow=zeros, outflow=zeros, flows=flows, registered=reg,
+                            final=np.zeros((2, 1, n)))
+    return fit_table(targets, Outputs(atlas, fake))
