@@ -99,7 +99,8 @@ def plots(cal: Calibration, atlas, out: Path, sim_fit: pd.DataFrame | None = Non
 
 def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.DataFrame | None = None,
                  backtest: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None,
-                 undercount: pd.DataFrame | None = None, sim_note: str = "") -> Path:
+                 undercount: pd.DataFrame | None = None, sim_note: str = "",
+                 extra: list[tuple[str, str, pd.DataFrame]] = ()) -> Path:
     """Write fit.csv, plots and report.md into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     fit = cal.fit.copy()
@@ -156,6 +157,8 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
     if undercount is not None:
         lines += ["## Registration undercount by destination (1999–2009)", "",
                   undercount.attrs.get("note", ""), "", _md_table(undercount, "{:,.3f}"), ""]
+    for title, note, table in extra:
+        lines += [f"## {title}", "", note, "", _md_table(table), ""]
     if forecast is not None:
         lines += ["## Forecast (projection, calibrated parameters)", "",
                   "`forecast_by_oblast.csv`: population present on 1 January by first-level unit.", "",
