@@ -73,17 +73,6 @@ def test_rebuild_gives_byte_identical_figures(built: Path, atlas, tmp_path: Path
     assert strip.sub("", html_before) == strip.sub("", (built / REPORT).read_text(encoding="utf-8"))
 
 
-def test_changed_run_changes_the_figures(built: Path, atlas, tmp_path: Path) -> None:
-    """Negative control for the determinism test: different tables, different figures."""
-    other = make_run(tmp_path / "other", atlas, years=range(1989, 1999), extras=False)
-    build_report(other, atlas=atlas, shade=False)
-    a = (built / FIGURES / "population_by_oblast.png").read_bytes()
-    b = (other / FIGURES / "population_by_oblast.png").read_bytes()
-    assert a != b
-    assert not (other / FIGURES / "comparison.png").exists()
-    assert 'id="scenarios"' not in (other / REPORT).read_text(encoding="utf-8")
-
-
 def test_charts_have_titles_axis_labels_and_captions(built: Path, atlas, monkeypatch) -> None:
     seen = {}
 
@@ -265,8 +254,10 @@ def test_report_needs_no_atlas_module_errors_to_be_tracebacks(built: Path) -> No
         rd.safe_load_run(built / "population.parquet")
 
 
-def test_compare_folder_report(tmp_path: Path, atlas) -> None:
-    """A ``kochu compare`` folder: maps from the baseline's first seed, bands from the CSV."""
+def test_compare_folder_report(tmp_path: Path, atlas, built: Path) -> None:
+    """A ``kochu compare`` folder: maps from the baseline's first seed, bands from the CSV.
+
+    Also the negative control of the determinism test: other tables, other figures."""
     folder = tmp_path / "cmp"
     make_run(folder / "baseline" / "seed_4", atlas, years=range(1989, 1996), extras=False)
     rows = []
@@ -286,6 +277,10 @@ def test_compare_folder_report(tmp_path: Path, atlas) -> None:
     assert 'id="fig-comparison"' in page
     assert (folder / FIGURES / "comparison.png").is_file()
     assert not (folder / "baseline" / "seed_4" / REPORT).exists()
+    a = (built / FIGURES / "population_by_oblast.png").read_bytes()
+    assert a != (folder / FIGURES / "population_by_oblast.png").read_bytes()
+    assert not (folder / FIGURES / "calibration.png").exists()
+    assert 'id="calibration"' not in page
     (folder / "comparison.json").write_text("{}")
     with pytest.raises(RunStoreError, match="comparison.json: expected JSON with 'baseline'"):
         build_report(folder, atlas=atlas, shade=False)
