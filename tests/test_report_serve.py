@@ -43,12 +43,21 @@ def as_dict(scenario) -> dict:
 class FixtureRunner:
     """Stands in for the simulation: writes the report's rendering fixture (not results)."""
 
+    FAIL_SEED = 13  # this seed fails like a bad run would
+    WAIT_SEED = 99  # this seed waits for ``release`` (to test one-run-at-a-time)
+
     def __init__(self) -> None:
         self.calls: list[dict] = []
         self.atlas = fixture_atlas()
+        self.release = threading.Event()
 
     def __call__(self, scenario, *, scale, seed, until, progress, out_dir):
         self.calls.append({"scenario": as_dict(scenario), "scale": scale, "seed": seed, "until": until})
+        if seed == self.FAIL_SEED:
+            raise KochuError("place 's_nowhere' is not in the atlas")
+        if seed == self.WAIT_SEED:
+            self.release.wait(60)
+            raise KochuError("released")
         progress(0.3, "writing fixture tables")
         make_run(out_dir, self.atlas, years=range(1989, 1995), extras=False, scenario=scenario)
         progress(0.6, "drawing")
@@ -150,6 +159,26 @@ def test_run_with_changed_magnitude(server) -> None:
     assert status == 200 and png.startswith(b"\x89PNG")
     status, html = request(server, "GET", job["report"])
     assert status == 200 and b"railway_jobs" in html
+
+
+def test_failed_run_reports_its_message(server) -> None:
+    status, job = post_json(server, {"file": "railway.toml", "seed": FixtureRunner.FAIL_SEED})
+    assert status == 202
+    job = wait_done(server, job["id"])
+    assert job["state"] == "failed" and job["message"] == "place 's_nowhere' is not in the atlas"
+    assert "report" not in job
+
+
+def test_one_run_at_a_time(server) -> None:
+    status, first = post_json(server, {"file": "railway.toml", "seed": FixtureRunner.WAIT_SEED})
+    assert status == 202
+    try:
+        status, body = post_json(server, {"file": "railway.toml"})
+        assert status == 409 and "already in progress" in body["error"]
+    finally:
+        server.runner.release.set()
+    assert wait_done(server, first["id"])["state"] == "failed"
+    server.runner.release.clear()
 
 
 @pytest.mark.parametrize("path", [

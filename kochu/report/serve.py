@@ -243,8 +243,12 @@ class Dashboard:
         with self.lock:
             if any(j.state in ("queued", "running") for j in self.jobs.values()):
                 raise RequestError(HTTPStatus.CONFLICT, "a run is already in progress")
-            self._counter += 1
-            job = Job(id=f"run{self._counter:03d}-{Path(fname).stem}"[:100], scenario_file=fname)
+            while True:  # never reuse a folder left by an earlier dashboard session
+                self._counter += 1
+                job_id = f"run{self._counter:03d}-{Path(fname).stem}"[:100]
+                if not (self.runs_dir / job_id).exists():
+                    break
+            job = Job(id=job_id, scenario_file=fname)
             self.jobs[job.id] = job
         out_dir = inside(self.runs_dir, job.id)
         thread = threading.Thread(target=self._work, args=(job, scenario, float(scale), seed, until, out_dir),
