@@ -10,11 +10,73 @@ operations the balancing and projection loops need.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
 #: use the dense grid when at least this share of its cells are observed pairs
 DENSE_FILL = 0.5
+
+
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def _dense_row_dot(m: np.ndarray, v: np.ndarray) -> np.ndarray:  # pragma: no cover (jit)
+    """``m @ v`` for C-ordered ``m`` (n_o, n_d) and ``v`` (n_d, k), single-threaded."""
+    n_o, n_d = m.shape
+    k = v.shape[1]
+    out = np.zeros((n_o, k))
+    for c in range(k):
+        for i in range(n_o):
+            acc = 0.0
+            for j in range(n_d):
+                acc += m[i, j] * v[j, c]
+            out[i, c] = acc
+    return out
+
+
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def _dense_col_dot(m: np.ndarray, u: np.ndarray) -> np.ndarray:  # pragma: no cover (jit)
+    """``m.T @ u`` for C-ordered ``m`` (n_o, n_d) and ``u`` (n_o, k), single-threaded."""
+    n_o, n_d = m.shape
+    k = u.shape[1]
+    out = np.zeros((n_d, k))
+    for c in range(k):
+        for i in range(n_o):
+            ui = u[i, c]
+            if ui != 0.0:
+                for j in range(n_d):
+                    out[j, c] += m[i, j] * ui
+    return out
+
+
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def _dense_moments(w: np.ndarray, x: np.ndarray, n_o: int, n_d: int):  # pragma: no cover
+    """One pass: ``X'WX`` (p, p), row and column margins of ``w x`` and ``sum w x``."""
+    p = x.shape[0]
+    gram = np.zeros((p, p))
+    rows = np.zeros((n_o, p))
+    cols = np.zeros((n_d, p))
+    wx = np.empty(p)
+    for i in range(n_o):
+        for j in range(n_d):
+            c = i * n_d + j
+            wc = w[c]
+            if wc == 0.0:
+                continue
+            for k in range(p):
+                wx[k] = wc * x[k, c]
+                rows[i, k] += wx[k]
+                cols[j, k] += wx[k]
+            for k in range(p):
+                for m in range(k + 1):
+                    gram[k, m] += wx[k] * x[m, c]
+    for k in range(p):
+        for m in range(k):
+            gram[m, k] = gram[k, m]
+    return gram, rows, cols, rows.sum(axis=0)
+
+
+def _as_2d(v: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(v.reshape(-1, 1) if v.ndim == 1 else v, dtype=np.float64)
 
 
 class Cells:
@@ -72,19 +134,40 @@ class Cells:
         self._csr.data = w
         return self._csr
 
+    # Dense products use single-threaded numba loops rather than BLAS: as fast as BLAS on
+    # one core, and a multi-threaded BLAS matrix-vector product slows down ten-fold when
+    # the cores are shared with other work.
     def row_dot(self, w: np.ndarray, v: np.ndarray | None = None) -> np.ndarray:
         """``sum_j w_ij v_j`` for every origin (``v`` = ones when omitted; 1-D or (n_d, k))."""
         m = self._matrix(w)
         if v is None:
             return np.asarray(m.sum(axis=1)).ravel()
-        return m @ v
+        if not self.dense:
+            return m @ v
+        out = _dense_row_dot(m, _as_2d(v))
+        return out.ravel() if v.ndim == 1 else out
 
     def col_dot(self, w: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
         """``sum_i u_i w_ij`` for every destination (``u`` = ones when omitted; 1-D or (n_o, k))."""
         m = self._matrix(w)
         if u is None:
+            if self.dense:
+                return _dense_col_dot(m, np.ones((self.n_o, 1))).ravel()
             return np.asarray(m.sum(axis=0)).ravel()
-        return m.T @ u
+        if not self.dense:
+            return m.T @ u
+        out = _dense_col_dot(m, _as_2d(u))
+        return out.ravel() if u.ndim == 1 else out
+
+    def moments(self, w: np.ndarray, x: np.ndarray):
+        """``(X'WX, row margins of w x (n_o, p), column margins (n_d, p), sum w x)`` for
+        weights ``w`` (cells) and covariates ``x`` (p, cells)."""
+        if self.dense:
+            return _dense_moments(w, x, self.n_o, self.n_d)
+        wx = x * w
+        rows = np.column_stack([self.row_dot(wx[k]) for k in range(x.shape[0])])
+        cols = np.column_stack([self.col_dot(wx[k]) for k in range(x.shape[0])])
+        return wx @ x.T, rows, cols, wx.sum(axis=1)
 
     def outer(self, k: np.ndarray, a: np.ndarray | None, b: np.ndarray | None,
               out: np.ndarray) -> np.ndarray:

@@ -219,7 +219,9 @@ class _Problem:
             float, np.ndarray | None, np.ndarray | None, float]:
         """Balance at ``theta``; fill ``self.mu``; return (profile llf, a, b, shift)."""
         self.theta_now = theta
-        np.dot(theta, self.x, out=self.eta)
+        np.multiply(self.x[0], theta[0], out=self.eta)
+        for k in range(1, len(theta)):  # (numpy, not a multi-threaded BLAS call)
+            self.eta += theta[k] * self.x[k]
         shift = 0.0
         if self.has_fe:  # the effects absorb any constant: keep exp() in range
             shift = float(self.eta.max())
@@ -262,15 +264,11 @@ def within_gram(cells: Cells, w: np.ndarray, v: np.ndarray, origin_fe: bool, des
     ``rows``/``cols`` are the margins of ``w`` when already known. Returns the Gram matrix,
     the diagonal of ``V' W V`` (before projection), ``V' w`` and the projection ``(a, b)``.
     """
-    k = v.shape[0]
-    wv = v * w
-    gram = wv @ v.T
+    gram, wv_rows, wv_cols, wv_sum = cells.moments(w, v)
     raw = np.diag(gram).copy()
     if origin_fe or dest_fe:
-        wv_rows = np.column_stack([cells.row_dot(wv[i]) for i in range(k)]) \
-            if origin_fe else None
-        wv_cols = np.column_stack([cells.col_dot(wv[i]) for i in range(k)]) \
-            if dest_fe else None
+        wv_rows = wv_rows if origin_fe else None
+        wv_cols = wv_cols if dest_fe else None
         if origin_fe and rows is None:
             rows = cells.row_dot(w)
         if dest_fe and cols is None:
@@ -281,8 +279,8 @@ def within_gram(cells: Cells, w: np.ndarray, v: np.ndarray, origin_fe: bool, des
         if pb is not None:
             gram -= wv_cols.T @ pb
         gram = 0.5 * (gram + gram.T)
-        return gram, raw, wv.sum(axis=1), (pa, pb)
-    return gram, raw, wv.sum(axis=1), (None, None)
+        return gram, raw, wv_sum, (pa, pb)
+    return gram, raw, wv_sum, (None, None)
 
 
 def _xlogy_sum(w: np.ndarray, v: np.ndarray) -> float:
@@ -364,7 +362,10 @@ def _start_values(cells: Cells, y: np.ndarray, x: np.ndarray, origin_fe: bool,
     cells.mask_missing(mu0)
     z = np.zeros_like(mu0)
     np.log(mu0, out=z, where=mu0 > 0)
-    gram, _, _, _ = within_gram(cells, mu0, np.vstack([x, z]), origin_fe, dest_fe, 1e-4)
+    xz = np.empty((x.shape[0] + 1, x.shape[1]))
+    xz[:-1] = x
+    xz[-1] = z
+    gram, _, _, _ = within_gram(cells, mu0, xz, origin_fe, dest_fe, 1e-4)
     p = x.shape[0]
     return np.linalg.lstsq(gram[:p, :p], gram[:p, p], rcond=None)[0]
 

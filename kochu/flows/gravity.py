@@ -87,7 +87,9 @@ class _WilsonModel(FittedFlowsMixin):
         names, cols = self._columns(od, covariates)
         cells = Cells(od.oi, od.dj, len(od.origins), len(od.destinations), self.dense)
         y = cells.scatter(od.flows)
-        x = np.vstack([cells.scatter(c) for c in cols])
+        x = np.zeros((len(cols), cells.n_cells))
+        for k, col in enumerate(cols):
+            x[k, cells.index] = col
         res = fit_poisson(cells, y, x, self.origin_balanced, self.destination_balanced, names,
                           tol=self.tol, max_iter=self.max_iter)
         self.origins_, self.destinations_ = od.origins, od.destinations

@@ -11,17 +11,29 @@ from scipy.special import gammaln
 
 
 def _xlogy(y: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``y log v`` with ``0 log v = 0``."""
+    pos = y > 0
     out = np.zeros_like(y, dtype=np.float64)
-    np.multiply(y, np.log(v, where=y > 0, out=np.zeros_like(out)), out=out, where=y > 0)
+    np.log(v, out=out, where=pos)
+    out *= y
     return out
 
 
-def poisson_llf(y: np.ndarray, mu: np.ndarray) -> float:
-    """Poisson log-likelihood ``sum(y log mu - mu - lgamma(y + 1))``.
+def log_factorial_sum(y: np.ndarray) -> float:
+    """``sum lgamma(y + 1)``; ``lgamma(y + 1)`` extends ``log y!`` to non-integer flows."""
+    top = float(y.max()) if y.size else 0.0
+    if top < 1e6 and np.all(y == np.floor(y)):  # integer flows: a lookup table is faster
+        table = gammaln(np.arange(int(top) + 1, dtype=np.float64) + 1.0)
+        return float(table[y.astype(np.int64)].sum())
+    return float(gammaln(y + 1.0).sum())
 
-    ``lgamma(y + 1)`` extends ``log y!`` to non-integer flows, as statsmodels does.
-    """
-    return float(np.sum(_xlogy(y, mu) - mu - gammaln(y + 1.0)))
+
+def poisson_llf(y: np.ndarray, mu: np.ndarray, log_fact: float | None = None) -> float:
+    """Poisson log-likelihood ``sum(y log mu - mu - lgamma(y + 1))`` (as statsmodels does
+    for non-integer ``y``); pass ``log_fact = sum lgamma(y + 1)`` when already known."""
+    if log_fact is None:
+        log_fact = log_factorial_sum(y)
+    return float(np.sum(_xlogy(y, mu)) - np.sum(mu) - log_fact)
 
 
 def poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
@@ -29,9 +41,12 @@ def poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
     return float(2.0 * np.sum(_xlogy(y, y) - _xlogy(y, mu) - (y - mu)))
 
 
-def null_llf(y: np.ndarray) -> float:
+def null_llf(y: np.ndarray, log_fact: float | None = None) -> float:
     """Log-likelihood of the intercept-only Poisson model (every flow predicted by the mean)."""
-    return poisson_llf(y, np.full(y.shape, float(np.mean(y))))
+    mean = float(np.mean(y))
+    if log_fact is None:
+        log_fact = log_factorial_sum(y)
+    return float(np.log(mean) * y.sum() - mean * y.size - log_fact)
 
 
 def srmse(y: np.ndarray, mu: np.ndarray) -> float:
@@ -60,8 +75,9 @@ def fit_summary(y: np.ndarray, mu: np.ndarray, n_params: int) -> dict[str, float
     """Every measure at once: deviance, llf, llnull, aic, pseudo_r2 (McFadden), adj_pseudo_r2,
     srmse, ssi, cpc. ``n_params`` counts all estimated parameters, balancing factors included
     (as the dummy-variable design of spint/statsmodels would)."""
-    llf = poisson_llf(y, mu)
-    llnull = null_llf(y)
+    log_fact = log_factorial_sum(y)
+    llf = poisson_llf(y, mu, log_fact)
+    llnull = null_llf(y, log_fact)
     return {
         "deviance": poisson_deviance(y, mu),
         "llf": llf,
