@@ -160,7 +160,7 @@ INDEX = (
     "<label for=\"scale\">scale (share of people simulated)</label><select id=\"scale\"></select>"
     "<label for=\"seed\">seed</label><input id=\"seed\" type=\"number\" value=\"1\" min=\"0\">"
     "<label for=\"until\">until (year)</label>"
-    "<input id=\"until\" type=\"number\" value=\"2025\" min=\"1990\" max=\"2100\">"
+    "<input id=\"until\" type=\"number\" value=\"2025\" min=\"1990\" max=\"2050\">"
     "<span></span><div><button id=\"run\">Run</button></div></div>"
     "<div><progress id=\"bar\" max=\"1\" value=\"0\"></progress> <span id=\"status\">ready</span> "
     "<a id=\"report-link\" hidden>open the full report</a></div>"
