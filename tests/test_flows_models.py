@@ -164,3 +164,14 @@ def test_unknown_cost_is_rejected():
     y, o, d, dist, _, _ = synthetic(n=5)
     with pytest.raises(FlowDataError, match="cost: expected one of pow, exp, got 'linear'"):
         Doubly(cost="linear").fit(y, o, d, dist)
+
+
+def test_origin_without_outflows_is_harmless():
+    y, o, d, dist, _, _ = synthetic(n=10, seed=11)
+    silent = o == "p03"
+    y0 = np.where(silent, 0.0, y)
+    m = Doubly(cost="pow").fit(y0, o, d, dist)
+    assert np.all(m.predict()[silent] == 0.0)
+    ref = Doubly(cost="pow").fit(y[~silent], o[~silent], d[~silent], dist[~silent])
+    assert m.beta_ == pytest.approx(ref.beta_, rel=1e-9)
+    assert m.deviance_ == pytest.approx(ref.deviance_, rel=1e-9)
