@@ -58,6 +58,7 @@ def decide(
     p_ret_abroad, p_settle_abroad, p_disp_return, stopover_mult, stopover_months,
     relocation_cost, cdf, act, dst,
     present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c, do_sums,
+    p_ind_max, p_hh_max, p_birth_max,
 ):
     """Draw everyone's action for month ``t`` (see module docstring); fills ``act``, ``dst``."""
     k_demo, k_hh, k_dst = keys[0], keys[2], keys[3]
@@ -76,10 +77,6 @@ def decide(
                 continue
             p = place[i]
             h = hh[i]
-            a = (t - born[i]) // 12
-            if a > 100:
-                a = 100
-            s = sex[i]
             if h != last_h:  # members of a household are mostly contiguous: one draw each
                 last_h = h
                 last_rh = uniform(k_hh, h)
@@ -109,13 +106,22 @@ def decide(
             present_c[c, p] += 1
             if reg[i] != p:
                 unreg_c[c] += 1
+            r, rb = uniform_pair(k_demo, pid[i])
+            a = (t - born[i]) // 12
+            if a > 100:
+                a = 100
+            s = sex[i]
+            pd = p_death[u, a, s]
+            # fast path: no hazard can fire (bounds over ages and groups of this place)
+            if (not do_sums and st != DISPLACED and r >= pd + p_ind_max[p]
+                    and rh >= p_emig[p, eth[i]] + p_hh_max[p]
+                    and (s == 1 or rb >= p_birth[u, a] * p_birth_max[u])):
+                continue
             if do_sums:
                 nunit_c[c, u] += 1
                 ssum_c[c, u] += mshape[a, s]
                 if s == 0:
                     fsum_c[c, u] += fshape[a] * fert_eth[eth[i]]
-            r, rb = uniform_pair(k_demo, pid[i])
-            pd = p_death[u, a, s]
             code = NONE
             if r < pd:
                 code = DIE

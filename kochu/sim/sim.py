@@ -280,6 +280,18 @@ class Sim(SimHooks):
             host = np.argmin(hours, axis=1).astype(np.int16)
             K.displace(p.n, keys, p.hh, p.place, p.home, p.status, hit, fraction, host)
 
+    def _bounds(self, p_death: np.ndarray, p_birth: np.ndarray, hz: dict, p_late: np.ndarray) -> tuple:
+        """Upper bounds of each place's hazards beyond death (the decide kernel's fast path for
+        the ~97% of people to whom nothing happens in a month; exact: the slow path would also do
+        nothing for them)."""
+        pr = self.params
+        stop = np.where(self._is_stop, max(pr["stopover_multiplier"], 1.0), 1.0)
+        ind = (hz["p_abroad"] * self._abroad_age.max() + hz["p_move"] * self._move_age.max() * stop
+               + hz["p_return"] + p_late)
+        hh = hz["p_fam"].max(axis=1)  # + p_emig[place, group] in the kernel
+        birth = np.full(p_birth.shape[0], self._fert_eth.max())  # × p_birth[u, a] in the kernel
+        return ind * (1 + 1e-9) + 1e-12, hh * (1 + 1e-9) + 1e-12, birth * (1 + 1e-9) + 1e-12
+
     def step(self) -> None:
         """Simulate one month (see :meth:`loop_order`)."""
         w, p, pr = self.world, self.people, self.params
@@ -312,7 +324,7 @@ class Sim(SimHooks):
             self._move_age, hz["p_return"], tb["p_late"], hz["p_ret_abroad"], hz["p_settle_abroad"],
             hz["p_disp_return"], pr["stopover_multiplier"], int(pr["stopover_months"]), pr["relocation_cost"],
             tb["cdf"], act, dst, present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c,
-            self.month == 1,
+            self.month == 1, *self._bounds(p_death, p_birth, hz, tb["p_late"]),
         )
         present = present_c.sum(axis=0)
         abroad = abroad_c.sum(axis=0)
