@@ -124,13 +124,12 @@ def abroad(run: rd.RunData) -> Rendered:
     ax.set_ylabel("people abroad (1 January)")
     ax.set_title("Living abroad")
     _year_axis(ax)
-    x = tot.index.to_numpy()
-    ax2.bar(x - 0.2, tot["emigration"], width=0.4, color="#D55E00", label="leaving")
-    ax2.bar(x + 0.2, tot["immigration"], width=0.4, color="#009E73", label="returning / arriving")
+    ax2.plot(tot.index, tot["emigration"], color="#D55E00", lw=2, label="leaving")
+    ax2.plot(tot.index, tot["immigration"], color="#009E73", lw=2, label="returning / arriving")
     ax2.yaxis.set_major_formatter(PEOPLE)
     ax2.set_ylabel("moves per year (people)")
     ax2.set_title("Moves abroad and back")
-    ax2.legend(loc="upper right")
+    ax2.legend(loc="upper left")
     _year_axis(ax2)
     return render(fig, "abroad", "The number abroad",
                   "Residents temporarily abroad on 1 January (left) and international moves "
@@ -176,7 +175,7 @@ def directions(run: rd.RunData) -> Rendered:
     ax.yaxis.set_major_formatter(PEOPLE)
     ax.set_ylabel("internal moves per year (people)")
     _year_axis(ax)
-    ax.legend(loc="upper right")
+    fig.legend(loc="outside right upper")
     title = "The four directions over time"
     ax.set_title(title)
     return render(fig, "directions", title,

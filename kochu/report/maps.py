@@ -230,7 +230,7 @@ def settlement_map(run: rd.RunData, geo: Geo) -> Rendered:
                    zorder=3, label=kind)
     kinds = ax.legend(loc="lower right", title="place type", markerscale=0.4)
     ax.add_artist(kinds)
-    refs = [v for v in (1e4, 1e5, 1e6) if v <= biggest * 1.5] or [biggest]
+    refs = [v for v in (1e4, 1e5, 1e6) if v <= biggest] or [biggest]
     handles = [ax.scatter([], [], s=_sizes(np.array([v]), biggest)[0], color="#888888", alpha=0.5)
                for v in refs]
     ax.legend(handles, [thousands(v) for v in refs], loc="upper left", title="people",
@@ -270,7 +270,7 @@ def change_map(run: rd.RunData, geo: Geo) -> Rendered:
                   "of the run; circle area is the population in the last year.")
 
 
-def _draw_flows(ax: Axes, top: pd.DataFrame, colour: str | None = None, max_width: float = 6.0,
+def _draw_flows(ax: Axes, top: pd.DataFrame, colour: str | None = None, max_width: float = 4.5,
                 biggest: float | None = None) -> None:
     """Curved arrows origin → destination, width proportional to the flow."""
     if top.empty:
@@ -281,7 +281,7 @@ def _draw_flows(ax: Axes, top: pd.DataFrame, colour: str | None = None, max_widt
         arrow = FancyArrowPatch(
             (row.lon0, row.lat0), (row.lon1, row.lat1),
             connectionstyle="arc3,rad=0.22", arrowstyle=f"-|>,head_length={2 + w:.2f},head_width={1 + 0.6 * w:.2f}",
-            linewidth=w, color=colour or "#7a1f5c", alpha=0.7, zorder=4, shrinkA=2, shrinkB=2,
+            linewidth=w, color=colour or "#7a1f5c", alpha=0.6, zorder=4, shrinkA=2, shrinkB=2,
         )
         ax.add_patch(arrow)
 
@@ -301,7 +301,7 @@ def flow_map(run: rd.RunData, geo: Geo, n: int = 40) -> Rendered:
     if not top.empty:
         big = float(top["true"].max())
         refs = sorted({big, round(big / 4, -int(math.floor(math.log10(max(big / 4, 1)))))})
-        handles = [Line2D([], [], color="#7a1f5c", lw=0.4 + 6.0 * v / big, alpha=0.7) for v in refs]
+        handles = [Line2D([], [], color="#7a1f5c", lw=0.4 + 4.5 * v / big, alpha=0.6) for v in refs]
         ax.legend(handles, [f"{thousands(v)} a year" for v in refs], loc="upper left",
                   title="true moves")
     span = f"{years[0]}–{years[-1]}" if years else ""
