@@ -187,11 +187,13 @@ def read_od_csv(
         m = _numbers(path, df, col, 0.0, True, "a mass", " (masses enter as logarithms)")
         _one_per_place(path, df, ids, m, col, side)
         masses.append(m)
-    pairs = pd.Series(list(zip(o, d, strict=True)))
-    dup = pairs.duplicated().to_numpy()
+    oc, _ = pd.factorize(o)
+    dc, du = pd.factorize(d)
+    key = pd.Series(oc.astype(np.int64) * len(du) + dc)
+    dup = key.duplicated().to_numpy()
     if dup.any():
         k = int(np.argmax(dup))
-        first = int(np.flatnonzero((pairs == pairs.iloc[k]).to_numpy())[0])
+        first = int(np.flatnonzero((key == key.iloc[k]).to_numpy())[0])
         raise _fail(path, f"line {df.index[k]}: pair ({o[k]}, {d[k]}) repeats line "
                           f"{df.index[first]} (expected one row per origin-destination pair)")
     return ODTable(path, o, d, y, dist, masses[0], masses[1], df.index.to_numpy())
