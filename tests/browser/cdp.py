@@ -118,16 +118,22 @@ class Browser:
                 return msg.get("result", {})
 
     def wait_event(self, method: str, timeout: float | None = None) -> dict[str, Any]:
+        """The first ``method`` event recorded since the last :meth:`goto` (waits for it)."""
+        import websocket
+
         deadline = time.monotonic() + (timeout or self.timeout)
-        seen = len(self.events)
-        while time.monotonic() < deadline:
-            for ev in self.events[seen:]:
-                if ev["method"] == method:
-                    return ev
-            seen = len(self.events)
-            self.ws.settimeout(max(0.05, deadline - time.monotonic()))
-            with contextlib.suppress(Exception):
-                self._recv()
+        seen = 0
+        try:
+            while time.monotonic() < deadline:
+                for ev in self.events[seen:]:
+                    if ev["method"] == method:
+                        return ev
+                seen = len(self.events)
+                self.ws.settimeout(max(0.05, deadline - time.monotonic()))
+                with contextlib.suppress(websocket.WebSocketTimeoutException):
+                    self._recv()
+        finally:
+            self.ws.settimeout(self.timeout)
         raise TimeoutError(f"no {method} event within {timeout or self.timeout} s")
 
     # -- page helpers
