@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import socket
 import threading
 import tomllib
 import traceback
@@ -429,12 +430,15 @@ class DashboardServer(ThreadingHTTPServer):
         self.dashboard = dashboard
         self.verbose = verbose
         self.loopback = address[0] in LOOPBACK_NAMES or address[0].startswith("127.")
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+            address = (address[0].strip("[]"), address[1])
         super().__init__(address, Handler)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://[{host}]:{port}/" if ":" in str(host) else f"http://{host}:{port}/"
 
 
 def make_server(
