@@ -130,7 +130,8 @@ class Intervention(BaseModel):
 
     # ---- plug-in protocol -----------------------------------------------------------------
     def init(self, sim: Any) -> None:
-        """Called once before the first step; default: nothing."""
+        """Called once before the first step: resets the window state (subclasses that keep
+        more state reset it too, then call this)."""
         self._active = False
 
     def step(self, sim: Any) -> None:
