@@ -189,3 +189,30 @@ def test_cli_errors_are_one_line(args, message, capsys):
     assert exc.value.code != 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def test_scenario_interventions_reach_the_simulation(atlas, base):
+    from kochu.scenarios import loads
+
+    text = """
+name = "mini_jobs"
+horizon = 2030
+seeds = [1]
+
+[[interventions]]
+type = "jobs"
+label = "a big employer"
+sector = "other"
+places = ["s_satellite"]
+jobs = 20000
+start = 1989
+ramp_months = 1
+source = "test"
+"""
+    sc = loads(text, atlas=atlas)
+    sim = Sim(atlas, scenario=sc, seed=1, scale=SCALE, end=2030)
+    sim.init()
+    sim.run(until=UNTIL)
+    assert len(sim.interventions) == 1 and sim.scenario["name"] == "mini_jobs"
+    assert sim.pull_adjust[sim.place_index("s_satellite")] > 0
+    assert arrivals(sim, "s_satellite") > arrivals(base, "s_satellite")

@@ -187,7 +187,10 @@ class Decisions:
         mean = float((attract * wts).sum() / max(wts.sum(), 1.0))
         return np.clip(np.exp(-self.params["push_strength"] * (attract - mean)), 0.25, 4.0)
 
-    def hazards(self, year: int, month: int, attract: np.ndarray, pop: np.ndarray, move_mult: np.ndarray) -> dict:
+    def hazards(
+        self, year: int, month: int, attract: np.ndarray, pop: np.ndarray, move_mult: np.ndarray,
+        disp_months: float | None = None,
+    ) -> dict:
         """Monthly probabilities by place (and group) for the decide kernel."""
         p, w = self.params, self.world
         mc = self.regime_at("mobility_control", year)
@@ -220,7 +223,7 @@ class Decisions:
             "p_return": float(m(np.array(p["return_rate"] * mob))),
             "p_ret_abroad": float(m(np.array(p["abroad_return_rate"] * back))),
             "p_settle_abroad": float(m(np.array(p["abroad_settle_rate"]))),
-            "p_disp_return": float(1.0 - np.exp(-1.0 / max(p["displacement_return_months"], 1e-9))),
+            "p_disp_return": float(1.0 - np.exp(-1.0 / max(disp_months or p["displacement_return_months"], 1e-9))),
         }
 
 

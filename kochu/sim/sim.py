@@ -14,7 +14,6 @@ from kochu.errors import KochuError
 from kochu.sim import kernels as K
 from kochu.sim.decisions import Decisions, age_profiles
 from kochu.sim.demography import Vital
-from kochu.sim.hooks import SimHooks
 from kochu.sim.housing import Housing
 from kochu.sim.init import build_population
 from kochu.sim.params import Params
@@ -38,7 +37,7 @@ LOOP_ORDER = (
 )
 
 
-class Sim(SimHooks):
+class Sim:
     """Simulate internal and international migration of every person, month by month.
 
     Lifecycle: ``Sim(atlas, scenario=None, seed=1, scale=1.0, ...)`` → :meth:`init` →
@@ -64,9 +63,7 @@ class Sim(SimHooks):
     ``sim.request_displacement(places, fraction, months)``  displace people next decision phase
     and read anything else (``sim.year``, ``sim.month``, ``sim.t`` (months since January of
     the start year), ``sim.world``, ``sim.people``, ``sim.results``, ``sim.place_index(id)``).
-    The policy levers of :mod:`kochu.sim.hooks` (``add_jobs``, ``scale_travel_cost``,
-    ``scale_registration``, ``legalise``, ``displace``, ``add_hazard``, ``scale_income``,
-    ``add_housing``) change exactly these attributes.
+    (``kochu.scenarios.hooks`` is the one module that translates policy levers into these.)
 
     ``scenario`` may be a :class:`kochu.scenarios.Scenario` (its interventions are added and
     its dict goes to the manifest), a path to a scenario TOML file, or a plain dict (its
@@ -151,6 +148,7 @@ class Sim(SimHooks):
         self.registration_multiplier = np.ones(n)
         self.late_registration_multiplier = np.ones(n)
         self.capital_housing_extra = 0.0
+        self.displacement_return_months = self.params["displacement_return_months"]
         self._displacements: list[tuple[np.ndarray, float, float]] = []
         pres = np.bincount(self.people.place[: self.people.n], minlength=n)
         self.housing = Housing(self.world, self.params, float(pres[self.world.capital]), self.start, self.scale)
@@ -195,6 +193,7 @@ class Sim(SimHooks):
         """Displace ``fraction`` of the households of ``places`` at the next decision phase."""
         idx = np.array([self.place_index(p) if isinstance(p, str) else int(p) for p in places], dtype=np.int64)
         self._displacements.append((idx, float(fraction), float(months)))
+        self.displacement_return_months = float(months)
 
     def run(self, until: int | None = None) -> Sim:
         """Advance month by month to 1 January ``until`` (default: the end year)."""
@@ -251,7 +250,8 @@ class Sim(SimHooks):
             iv.step(self)
         attract = self.dec.attractiveness(y, self.pull_adjust)
         cdf = self.dec.destination_cdf(y, attract, self._present, self._network, self.travel_multiplier)
-        hz = self.dec.hazards(y, self.month, attract, self._present, self.move_multiplier)
+        hz = self.dec.hazards(y, self.month, attract, self._present, self.move_multiplier,
+                              self.displacement_return_months)
         if not self.migration:
             for k in ("p_move", "p_fam", "p_abroad", "p_emig"):
                 hz[k] = np.zeros_like(hz[k])
@@ -269,7 +269,8 @@ class Sim(SimHooks):
                 ok = idx[self.world.informal[idx] & (self.world.hazard_zone[idx] == 0)]
                 self.housing.legal[ok] = 1
             elif fraction is not None and len(idx):
-                reqs.append((idx, float(fraction), float(months or self.params["displacement_return_months"])))
+                self.displacement_return_months = float(months or self.params["displacement_return_months"])
+                reqs.append((idx, float(fraction), self.displacement_return_months))
         p, w = self.people, self.world
         for idx, frac, _months in reqs:
             hit = np.zeros(w.n, np.bool_)
