@@ -237,3 +237,19 @@ def test_migration_model_rows_and_completeness(mini, ctx):
     assert np.all(m90.completeness >= m.completeness)
     with pytest.raises(KochuError, match="atlas settlements in atlas order"):
         migration_model(mini, places[::-1], context=ctx)
+
+
+# --- registered (de jure) and permanent counts -------------------------------------------------
+
+def test_registered_population_moves_people_between_places_only(mini, ctx):
+    from kochu.projection.dejure import ABSENT_2009, permanent_population, registered_population
+
+    res = project(mini, until=2000, context=ctx)
+    reg = registered_population(res, 0.01)
+    np.testing.assert_allclose(reg.sum(axis=1), res.population.sum(axis=1), rtol=1e-10)
+    cap = res.places.index("s_capital")
+    assert reg[-1, cap] < res.population[-1, cap]  # unregistered arrivals are counted where they came from
+    full = res.__class__(**{**res.__dict__, "registered": res.flows.copy()})
+    np.testing.assert_allclose(registered_population(full), full.population)  # complete registration
+    perm = permanent_population(res, lambda y, p: p, lambda y: 0.5, 0.01)
+    np.testing.assert_allclose(perm.sum(axis=1) - reg.sum(axis=1), 0.5 * ABSENT_2009)

@@ -26,9 +26,10 @@ from scipy.optimize import least_squares
 
 from kochu.errors import KochuError
 from kochu.estimate.targets import Outputs, Target, all_targets, fit_table, residuals
+from kochu.projection.dejure import permanent_population
 from kochu.projection.from_sim import SimContext, SimMigration
 from kochu.projection.inputs import DemographicRates, DemographyOptions, initial_population
-from kochu.projection.model import CohortProjection, ProjectionResult
+from kochu.projection.model import CohortProjection, ProjectionResult, concat_results
 
 DATA = Path(__file__).parent / "data"
 CALIBRATED = DATA / "calibrated.json"
@@ -93,13 +94,66 @@ class Projector:
         self.initial = initial_population(atlas, self.ids, START)
         self.last_data_year = last_data_year
 
-    def run(self, values: Mapping[str, float], until: int) -> ProjectionResult:
-        """Project with calibrated ``values`` (sim parameters + projection settings)."""
+    def run(self, values: Mapping[str, float], until: int, jump_off: tuple[int, str] | None = None) -> ProjectionResult:
+        """Project with calibrated ``values`` (sim parameters + projection settings).
+
+        ``jump_off=(year, measure)``: on 1 January ``year`` the projected places are rescaled so
+        that each first-level unit equals the atlas's ``measure`` population of that year (the
+        forecast starts from the last observed stocks; rates and migration rules continue).
+        """
         sim, proj = split(values)
         opt = DemographyOptions(last_data_year=self.last_data_year, **proj)
         rates = DemographicRates(self.atlas, self.ids, opt)
-        model = CohortProjection(self.ids, self.initial, START, rates, SimMigration(self.ctx, sim))
-        return model.run(until)
+        mig = SimMigration(self.ctx, sim)
+        if jump_off is None or jump_off[0] >= until:
+            return CohortProjection(self.ids, self.initial, START, rates, mig).run(until)
+        year, measure = jump_off
+        first = CohortProjection(self.ids, self.initial, START, rates, mig).run(year)
+        model = self.permanent(first, values)[-1] if measure == "permanent" else first.final.sum(axis=(0, 1))
+        state = first.final * self._rebase(model, year, measure)[None, None, :]
+        second = CohortProjection(self.ids, state, year, rates, mig).run(until)
+        return concat_results(first, second)
+
+    def permanent(self, res: ProjectionResult, values: Mapping[str, float]) -> np.ndarray:
+        """Permanent (de jure) population by place and year under ``values`` (see dejure)."""
+        mig = SimMigration(self.ctx, split(values)[0])
+        return permanent_population(res, mig.abroad_weights, mig.abroad_index,
+                                    mig.p["late_registration_rate"], hold_after=self.last_data_year)
+
+    def outputs(self, values: Mapping[str, float], until: int, jump_off: tuple[int, str] | None = None) -> Outputs:
+        """Run and wrap the result for the targets (present and permanent counts)."""
+        res = self.run(values, until, jump_off)
+        return Outputs(self.atlas, res, self.permanent(res, values))
+
+    def _rebase(self, pop: np.ndarray, year: int, measure: str) -> np.ndarray:
+        """Per-place factors making each first-level unit equal its observed population."""
+        observed = self.atlas.population(year, measure, "oblast")
+        unit = self.atlas.places.loc[self.ids, "oblast_id"].astype(str).to_numpy()
+        factor = np.ones(len(self.ids))
+        for u, value in observed.items():
+            sel = unit == u
+            total = pop[sel].sum()
+            if total > 0:
+                factor[sel] = float(value) / total
+        return factor
+
+
+#: stocks a forecast can jump off from, latest first: (year, measure)
+STOCKS = ((2015, "permanent"), (2012, "permanent"), (2009, "de_facto"), (1999, "de_facto"))
+
+
+def latest_stock(atlas, year: int) -> tuple[int, str] | None:
+    """The latest complete first-level stock in the atlas at or before ``year``."""
+    from kochu.errors import AtlasError
+
+    for y, m in STOCKS:
+        if y <= year:
+            try:
+                atlas.population(y, m, "oblast")
+            except AtlasError:
+                continue
+            return y, m
+    return None
 
 
 def defaults() -> dict[str, float]:
@@ -127,6 +181,7 @@ class Calibration:
     seconds: float
     train_until: int | None
     result: ProjectionResult
+    outputs: Outputs
 
 
 def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
@@ -146,25 +201,25 @@ def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
 
     def fun(x: np.ndarray) -> np.ndarray:
         n_eval[0] += 1
-        r = residuals(targets, Outputs(atlas, proj.run(_from_x(x), until)))
+        r = residuals(targets, proj.outputs(_from_x(x), until))
         if progress:
             progress(n_eval[0], float(r @ r))
         return r
 
     x0 = _to_x(defaults())
     lo, hi = _bounds()
-    start_res = proj.run(_from_x(x0), until)
-    start_fit = fit_table(targets, Outputs(atlas, start_res))
+    start_out = proj.outputs(_from_x(x0), until)
+    start_fit = fit_table(targets, start_out)
     sol = least_squares(fun, x0, bounds=(lo, hi), method="trf", x_scale=np.maximum(hi - lo, 1e-3) / 4,
                         diff_step=1e-3, max_nfev=max_evals, xtol=1e-6, ftol=1e-6)
     values = _from_x(sol.x)
-    res = proj.run(values, until)
-    out = Outputs(atlas, res)
+    out = proj.outputs(values, until)
+    res = out.res
     r = residuals(targets, out)
-    r0 = residuals(targets, Outputs(atlas, start_res))
+    r0 = residuals(targets, start_out)
     return Calibration(values=values, start_values=_from_x(x0), targets=targets, fit=fit_table(targets, out),
                        start_fit=start_fit, loss=float(r @ r), start_loss=float(r0 @ r0), evaluations=n_eval[0],
-                       seconds=time.perf_counter() - t0, train_until=train_until, result=res)
+                       seconds=time.perf_counter() - t0, train_until=train_until, result=res, outputs=out)
 
 
 def write_defaults(cal: Calibration, atlas, path: Path = CALIBRATED) -> Path:
@@ -235,7 +290,8 @@ def sim_outputs(atlas, res, targets: list[Target], scale: float) -> pd.DataFrame
         if y in ev.index:
             intl[k, 0] = ev.loc[y, "immigration"] - ev.loc[y, "emigration"]
     zeros = np.zeros((len(years) - 1, n))
+    perm = pop[pop["month"] == 1].pivot(index="year", columns="place", values="permanent").reindex(columns=ids)
     fake = ProjectionResult(places=ids, years=years, population=jan.to_numpy(float), births=zeros, deaths=zeros,
                             international=intl, inflow=zeros, outflow=zeros, flows=flows, registered=reg,
                             final=np.zeros((2, 1, n)))
-    return fit_table(targets, Outputs(atlas, fake))
+    return fit_table(targets, Outputs(atlas, fake, perm.to_numpy(float)))

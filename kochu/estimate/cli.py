@@ -23,26 +23,25 @@ def check_train_until(train_until: int | None) -> None:
                          f"after 1989) to {LAST_DATA_YEAR - 1} (a later year must remain to test the forecast)")
 
 
-def _forecast_table(atlas, result) -> pd.DataFrame:
-    from kochu.estimate.targets import Outputs
-
-    out = Outputs(atlas, result)
+def _forecast_table(atlas, out) -> pd.DataFrame:
+    """``year,oblast,population,population_permanent`` (present; permanent = de jure + abroad)."""
     names = atlas.places["name"]
     rows = []
-    for y in result.years:
+    for y in out.res.years:
+        perm = out.by_unit(int(y), "permanent")
         for uid, v in out.by_unit(int(y)).items():
-            rows.append({"year": int(y), "oblast": names[uid], "population": round(float(v))})
+            rows.append({"year": int(y), "oblast": names[uid], "population": round(float(v)),
+                         "population_permanent": round(float(perm[uid]))})
     return pd.DataFrame(rows)
 
 
-def _backtest(atlas, cal, proj_result) -> pd.DataFrame:
+def _backtest(atlas, cal, out) -> pd.DataFrame:
     from kochu.estimate.backtest import backtest_table
-    from kochu.estimate.targets import Outputs
 
     year = LAST_DATA_YEAR
     measure = "permanent"
     observed = atlas.population(year, measure, "oblast")
-    model = Outputs(atlas, proj_result).by_unit(year)
+    model = out.by_unit(year, measure)
     censuses = sorted(y for y in (1999, 2009) if y <= cal.train_until)
     if len(censuses) < 2:
         censuses = [1989, censuses[-1]]
@@ -52,10 +51,12 @@ def _backtest(atlas, cal, proj_result) -> pd.DataFrame:
     names = atlas.places["name"]
     table.index = [names.get(i, i) for i in table.index]
     table.attrs["note"] = (
-        f"Trained on data ≤ {cal.train_until} (targets, vital rates and international migration after it "
-        f"are not used; the drivers' indicators are). Forecast of {year} oblast shares vs the {year} "
-        f"estimates ({measure}); baselines: persistence of the {censuses[-1]} census shares and the linear "
-        f"trend {censuses[0]}→{censuses[-1]} extrapolated {year - censuses[-1]} years. MAPE of shares, percent.")
+        f"Trained on data ≤ {cal.train_until} (targets, vital rates, international migration and the "
+        f"labour-abroad index after it are not used; the drivers' place indicators are). The forecast jumps "
+        f"off from the {censuses[-1]} census stocks and gives the {year} *permanent* count (registered "
+        f"residents + those temporarily abroad, kochu.projection.dejure), the measure of the {year} "
+        f"estimates. Baselines: persistence of the {censuses[-1]} census shares and the linear trend "
+        f"{censuses[0]}→{censuses[-1]} extrapolated {year - censuses[-1]} years. MAPE of shares, percent.")
     return table
 
 
@@ -99,7 +100,7 @@ def register(app: typer.Typer) -> None:
 
             cal = C.calibrate(atlas, train_until, max_evals=max(1, max_evals // n_free), progress=tick)
         proj = C.Projector(atlas, last_data_year=train_until or LAST_DATA_YEAR)
-        full = proj.run(cal.values, forecast_until)
+        full = proj.outputs(cal.values, forecast_until, jump_off=C.latest_stock(atlas, train_until or LAST_DATA_YEAR))
         forecast = _forecast_table(atlas, full)
         backtest = _backtest(atlas, cal, full) if train_until is not None else None
         sim_fit, note = None, ""

@@ -37,13 +37,12 @@ def plots(cal: Calibration, atlas, out: Path, sim_fit: pd.DataFrame | None = Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from kochu.estimate.targets import Outputs
-
     res = cal.result
-    outp = Outputs(atlas, res)
+    outp = cal.outputs
     names = atlas.places.loc[outp.units, "name"].tolist()
     years = res.years
     series = np.array([outp.by_unit(int(y)).to_numpy() for y in years])
+    perm_series = np.array([outp.by_unit(int(y), "permanent").to_numpy() for y in years])
     nrow = int(np.ceil(len(names) / 3))
     fig, axes = plt.subplots(nrow, 3, figsize=(11, 3 * nrow), sharex=True, squeeze=False)
     table = atlas.population_table("de_facto", "oblast")
@@ -51,7 +50,8 @@ def plots(cal: Calibration, atlas, out: Path, sim_fit: pd.DataFrame | None = Non
     for ax in axes.ravel()[len(names):]:
         ax.set_visible(False)
     for k, (ax, uid, nm) in enumerate(zip(axes.ravel(), outp.units, names, strict=False)):
-        ax.plot(years, series[:, k] / 1e3, color="C0", label="projection (calibrated)")
+        ax.plot(years, series[:, k] / 1e3, color="C0", label="projection: present")
+        ax.plot(years, perm_series[:, k] / 1e3, color="C3", ls="--", lw=1, label="projection: permanent")
         obs = table.loc[uid].dropna()
         ax.plot(obs.index, obs.to_numpy() / 1e3, "o", color="k", ms=4, label="census / estimate (de facto)")
         po = perm.loc[uid].dropna() if uid in perm.index else pd.Series(dtype=float)
@@ -161,9 +161,14 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
         lines += [f"## {title}", "", note, "", _md_table(table), ""]
     if forecast is not None:
         lines += ["## Forecast (projection, calibrated parameters)", "",
-                  "`forecast_by_oblast.csv`: population present on 1 January by first-level unit.", "",
+                  "`forecast_by_oblast.csv`: population on 1 January by first-level unit — `population` = "
+                  "present, `population_permanent` = registered residents + those temporarily abroad (the "
+                  "statistics' permanent count). The forecast jumps off from the latest observed stocks "
+                  "(2015 estimates) with the calibrated rules; rates after 2015 are held (constant "
+                  "fertility, mortality, emigration rate; the drivers carry their last values).", "",
                   _md_table(forecast[forecast["year"].isin([2015, 2022, 2030, 2040, 2050])]
-                            .pivot(index="oblast", columns="year", values="population").reset_index(), "{:,.0f}"),
+                            .pivot(index="oblast", columns="year", values="population_permanent")
+                            .reset_index(), "{:,.0f}"),
                   ""]
     lines += ["## Sources of the targets", ""]
     for src in dict.fromkeys(cal.fit["source"]):

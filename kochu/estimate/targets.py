@@ -32,6 +32,7 @@ class Target:
     source: str
     unit: str = ""  # oblast id for shares, destination for intentions
     first: int = 0  # first year of a window
+    measure: str = "de_facto"  # population count: de_facto (present) or permanent (de jure)
 
 
 def population_targets(atlas, years=((1999, "de_facto"), (2009, "de_facto"), (2012, "permanent"),
@@ -54,9 +55,9 @@ def population_targets(atlas, years=((1999, "de_facto"), (2009, "de_facto"), (20
         sigma = 0.02 if measure == "de_facto" else 0.03
         for oid, value in pop.items():
             out.append(Target(f"share {oblasts.loc[oid, 'name']} {year}", "share", year, float(value) / total,
-                              sigma, f"atlas populations.csv ({measure}): {source}", unit=str(oid)))
+                              sigma, f"atlas populations.csv ({measure}): {source}", unit=str(oid), measure=measure))
         out.append(Target(f"population Kyrgyzstan {year}", "national", year, total, 0.03,
-                          f"atlas populations.csv ({measure}, sum of first-level units; {country})"))
+                          f"atlas populations.csv ({measure}, sum of first-level units; {country})", measure=measure))
     return out
 
 
@@ -95,18 +96,25 @@ def all_targets(atlas, train_until: int | None = None) -> list[Target]:
 
 
 class Outputs:
-    """Model outputs in the targets' terms, from a projection of settlements."""
+    """Model outputs in the targets' terms, from a projection of settlements.
 
-    def __init__(self, atlas, result: ProjectionResult) -> None:
+    ``permanent`` (T + 1, n): the permanent (de jure) population by place
+    (:func:`kochu.projection.dejure.permanent_population`); targets counted that way use it.
+    """
+
+    def __init__(self, atlas, result: ProjectionResult, permanent: np.ndarray | None = None) -> None:
         self.res = result
+        self.permanent = permanent
         info = atlas.places.loc[result.places]
         self.unit = info["oblast_id"].astype(str).to_numpy()
         self.informal = (info["kind"] == "informal").to_numpy()
         self.units = list(atlas.level("oblast").index)
 
-    def by_unit(self, year: int) -> pd.Series:
-        """Population by first-level unit on 1 January ``year``."""
+    def by_unit(self, year: int, measure: str = "de_facto") -> pd.Series:
+        """Population (present, or ``permanent``) by first-level unit on 1 January ``year``."""
         pop = self.res.at(year)
+        if measure == "permanent" and self.permanent is not None:
+            pop = self.permanent[int(np.flatnonzero(self.res.years == year)[0])]
         return pd.Series({u: pop[self.unit == u].sum() for u in self.units})
 
     def value(self, t: Target) -> float:
@@ -114,10 +122,10 @@ class Outputs:
         r = self.res
         k = lambda y: int(y - r.years[0])  # noqa: E731 — index of year y's flows
         if t.kind == "share":
-            pop = self.by_unit(t.year)
+            pop = self.by_unit(t.year, t.measure)
             return float(pop[t.unit] / pop.sum())
         if t.kind == "national":
-            return float(r.at(t.year).sum())
+            return float(self.by_unit(t.year, t.measure).sum())
         if t.kind == "registered":
             years = range(t.first, t.year + 1)
             return float(np.mean([np.nansum(r.registered[k(y)]) for y in years]))

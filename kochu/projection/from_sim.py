@@ -129,6 +129,15 @@ class SimMigration:
         probs[:, others, c] *= keep
         probs[:, np.flatnonzero(others)[:, None], open_[None, :]] += spill[:, :, None] * wt[None, None, :]
 
+    def abroad_weights(self, year: int, present: np.ndarray) -> np.ndarray:
+        """Where labour migrants abroad come from: the sim's propensity (push) × present people."""
+        attract = self.dec.attractiveness(year, np.zeros(self.n))
+        return present * self.dec.push(attract, present)
+
+    def abroad_index(self, year: int) -> float:
+        """The drivers' labour-abroad index (2009 = 1)."""
+        return self.dec.regime_at("labour_abroad_demand", year)
+
     def __call__(self, year: int, pop: np.ndarray) -> Migration:
         p, dec = self.p, self.dec
         pop_age = pop.sum(axis=0)  # (A, n)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,12 @@ def single_year_structure(age_structure: pd.DataFrame, year: int) -> np.ndarray:
     return out / out.sum()
 
 
+@lru_cache(maxsize=256)
+def _survival_for(e0: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Projection survival ratios for life expectancies (male, female) (cached)."""
+    return projection_survival(life_table(alpha_for_e0(np.array(e0))))
+
+
 def initial_population(atlas, places: list[str], year: int = 1989, measure: str = "de_facto") -> np.ndarray:
     """Age-sex-place population (2, N_AGES, n) on 1 January ``year``."""
     level = atlas.places.loc[places[0], "level"]
@@ -150,8 +157,8 @@ class DemographicRates:
         self.net = national_net_rate(series).loc[: self.opt.last_data_year] * self.opt.intl_scale
         self.phi = fertility_shape(self.opt.fertility_mode, self.opt.fertility_sd)
         self.profile = np.stack([rogers_castro(), rogers_castro()])
-        self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._scale: dict[int, np.ndarray] = {}
+        self._arrays()
 
     def _unit_rates(self, atlas, country: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         vr = atlas.vital_rates
@@ -169,20 +176,24 @@ class DemographicRates:
             cols[name] = wide
         return cols["crude_birth_rate"], cols["crude_death_rate"]
 
-    def _year_row(self, table: pd.DataFrame, year: int) -> pd.Series:
-        y = min(max(year, int(table.index.min())), int(table.index.max()))
-        return table.loc[y]
+    def _arrays(self) -> None:
+        """Numpy copies by (year, place) of the unit rates (fast lookups in the yearly loop)."""
+        self._y0 = int(self.cbr.index.min())
+        self._cbr = self.cbr[self.units].to_numpy(float)
+        self._cdr = self.cdr[self.units].to_numpy(float)
+        ser = self.series.reindex(range(self._y0, self.opt.last_data_year + 1)).bfill().ffill()
+        self._nat_cdr = ser["crude_death_rate"].to_numpy(float)
+        self._e0 = ser[["e0_male", "e0_female"]].to_numpy(float)
+
+    def _row(self, year: int) -> int:
+        return min(max(year - self._y0, 0), self._cbr.shape[0] - 1)
 
     def _national_survival(self, year: int) -> tuple[np.ndarray, np.ndarray]:
-        y = min(max(year, int(self.series.index.min())), int(self.series.index.max()))
-        if y not in self._tables:
-            e0 = self.series.loc[y, ["e0_male", "e0_female"]].to_numpy(float)
-            self._tables[y] = projection_survival(life_table(alpha_for_e0(e0)))
-        return self._tables[y]
+        return _survival_for(tuple(self._e0[self._row(year)]))
 
     def __call__(self, year: int, pop: np.ndarray) -> YearRates:
-        cdr = self._year_row(self.cdr, year)
-        k = np.array([cdr[u] for u in self.units]) / self._national_cdr(year)
+        r = self._row(year)
+        k = self._cdr[r] / self._nat_cdr[r]
         s_b, s_a = self._national_survival(year)
         s_birth = np.power(s_b[:, None], k[None, :])
         s_age = np.power(s_a[:, :, None], k[None, None, :])
@@ -191,14 +202,9 @@ class DemographicRates:
         return YearRates(s_birth=s_birth, s_age=s_age, fertility=fert, international=intl,
                          profile=self.profile, sex_ratio=self.opt.sex_ratio)
 
-    def _national_cdr(self, year: int) -> float:
-        y = min(max(year, int(self.series.index.min())), int(self.series.index.max()))
-        return float(self.series.loc[y, "crude_death_rate"])
-
     def _fertility(self, year: int, pop: np.ndarray) -> np.ndarray:
         if year <= self.opt.last_data_year:
-            cbr = self._year_row(self.cbr, year)
-            target = np.array([cbr[u] for u in self.units]) / 1000.0 * pop.sum(axis=(0, 1))
+            target = self._cbr[self._row(year)] / 1000.0 * pop.sum(axis=(0, 1))
             exposure = self.phi @ pop[1]
             scale = np.divide(target, exposure, out=np.zeros_like(target), where=exposure > 0)
             self._scale[year] = scale

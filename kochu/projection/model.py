@@ -200,3 +200,16 @@ class CohortProjection:
         years = np.arange(self.start_year, until + 1)
         return ProjectionResult(places=self.places, years=years, population=tot, flows=flows,
                                 registered=registered, final=pop, snapshots=snaps, **rec)
+
+
+def concat_results(a: ProjectionResult, b: ProjectionResult) -> ProjectionResult:
+    """Join two consecutive legs (``b`` starts where ``a`` ends; ``b``'s first stock wins)."""
+    if a.years[-1] != b.years[0] or a.places != b.places:
+        raise KochuError(f"concat: leg 2 starts in {b.years[0]}, leg 1 ends in {a.years[-1]} (expected equal)")
+    cat = lambda x, y: np.concatenate([x, y])  # noqa: E731
+    return ProjectionResult(
+        places=a.places, years=cat(a.years[:-1], b.years), population=cat(a.population[:-1], b.population),
+        births=cat(a.births, b.births), deaths=cat(a.deaths, b.deaths),
+        international=cat(a.international, b.international), inflow=cat(a.inflow, b.inflow),
+        outflow=cat(a.outflow, b.outflow), flows=cat(a.flows, b.flows), registered=cat(a.registered, b.registered),
+        final=b.final, snapshots={**a.snapshots, **b.snapshots})
