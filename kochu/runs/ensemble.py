@@ -10,6 +10,7 @@ are sorted by task id before aggregation into quantile bands.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -87,20 +88,33 @@ def make_tasks(
 Runner = Callable[[Task, Path, dict[str, Any]], None]
 
 
-def sim_runner(task: Task, run_dir: Path, settings: dict[str, Any]) -> None:
-    """Run the agent-based simulation for one task and write its run folder."""
-    from kochu.sim.api import run_to_store  # the simulation's single entry point
+@functools.lru_cache(maxsize=4)
+def _atlas(path: str | None) -> Any:
+    from kochu.atlas import load_atlas
 
-    run_to_store(
-        out=run_dir,
-        atlas=settings.get("atlas"),
+    return load_atlas(path)
+
+
+def sim_runner(task: Task, run_dir: Path, settings: dict[str, Any]) -> None:
+    """Run the agent-based simulation for one task and write its run folder.
+
+    ``settings``: ``atlas`` (folder or None), ``scale``, ``until`` (year).
+    """
+    from kochu.sim.sim import Sim
+
+    until = int(settings.get("until", 2025))
+    sim = Sim(
+        _atlas(settings.get("atlas")),
         scenario=task.scenario_file,
         seed=task.seed,
         scale=float(settings.get("scale", 0.01)),
-        until=int(settings.get("until", 2025)),
+        end=max(until, 2025),
         params=task.params or None,
-        progress=False,
+        threads=1,
     )
+    sim.init()
+    sim.run(until=until)
+    sim.write(run_dir)
 
 
 def _execute(task: Task, root: str, settings: dict[str, Any], runner: Runner) -> tuple[str, str, float]:
@@ -210,7 +224,14 @@ def aggregate(root: str | Path, tasks: Sequence[Task], table: str = "population"
     """
     frames = []
     for t in sorted(tasks, key=lambda t: t.id):
-        df = read_table(Path(root) / "runs" / t.id, table)
+        run_dir = Path(root) / "runs" / t.id
+        if table == "population_by_oblast":
+            read_manifest(run_dir)
+            df = pd.read_csv(run_dir / "population_by_oblast.csv")
+            df = df.rename(columns={"oblast": "key", "population": "value"})[["year", "key", "value"]]
+            frames.append(df.assign(scenario=t.scenario, task=t.id))
+            continue
+        df = read_table(run_dir, table)
         if table == "population":
             df = df[df["month"] == 1] if "month" in df else df
             df = df.groupby(["year", "place"], as_index=False)["present"].sum()
@@ -218,7 +239,10 @@ def aggregate(root: str | Path, tasks: Sequence[Task], table: str = "population"
         elif table == "indicators":
             df = df.rename(columns={"indicator": "key"})[["year", "key", "value"]]
         else:
-            raise KochuError(f"aggregate: table '{table}' has no band definition (population, indicators)")
+            raise KochuError(
+                f"aggregate: table '{table}' has no band definition "
+                "(population, population_by_oblast, indicators)"
+            )
         frames.append(df.assign(scenario=t.scenario, task=t.id))
     allruns = pd.concat(frames, ignore_index=True)
     g = allruns.groupby(["scenario", "year", "key"], sort=True)["value"]
@@ -232,10 +256,10 @@ def write_ensemble_summary(root: str | Path, tasks: Sequence[Task], results: pd.
     """Write bands and the task table into the ensemble folder; manifest last."""
     store = RunStore(root)
     store.write_table("tasks", results.drop(columns=["seconds"]))
-    for table in ("population", "indicators"):
+    for table in ("population", "population_by_oblast", "indicators"):
         try:
             bands = aggregate(root, tasks, table)
-        except KochuError:
+        except (KochuError, FileNotFoundError):
             continue
         store.write_table(f"bands_{table}", bands)
     store.finalize({**manifest, "n_tasks": len(tasks), "kind": "ensemble",
