@@ -216,3 +216,34 @@ source = "test"
     assert len(sim.interventions) == 1 and sim.scenario["name"] == "mini_jobs"
     assert sim.pull_adjust[sim.place_index("s_satellite")] > 0
     assert arrivals(sim, "s_satellite") > arrivals(base, "s_satellite")
+
+
+def test_full_capital_sends_arrivals_to_informal_settlements_with_fewer_registrations(atlas):
+    full = make(atlas, params={"capital_housing_slack": -0.3})  # formal housing already short
+    f = full.results.flows()
+    f = f[f["origin"] != "abroad"]
+    camp = f[f["destination"] == "nv_camp"]
+    cap = f[f["destination"] == "s_capital"]
+    assert camp["true"].sum() > 0
+    assert full.results.events_table()["informal"].iloc[-1] > 0
+    assert camp["registered"].sum() / camp["true"].sum() < cap["registered"].sum() / cap["true"].sum()
+
+
+def test_hazard_zone_settlements_are_never_legalised(atlas):
+    fast = {"informal_legalisation_rate": 50.0, "informal_legalisation_min_age": 0.0}
+    sim = make(atlas, params=fast, until=1995)
+    camp = sim.place_index("nv_camp")
+    assert sim.world.hazard_zone[camp] == 1 and sim.housing.legal[camp] == 2
+    sim2 = Sim(atlas, seed=1, scale=SCALE, end=2030, params=fast)
+    sim2.init()
+    sim2.world.hazard_zone = sim2.world.hazard_zone.copy()
+    sim2.world.hazard_zone[camp] = 0  # the same settlement outside a hazard zone
+    sim2.run(until=1995)
+    assert sim2.housing.legal[camp] == 1
+
+
+def test_every_move_is_kept_twice_true_and_registered(base):
+    f = base.results.flows()
+    assert (f["registered"] <= f["true"]).mean() > 0.9  # late registrations can exceed a year's moves
+    intern = f[(f["origin"] != "abroad") & (f["destination"] != "abroad")]
+    assert 0 < intern["registered"].sum() < intern["true"].sum()
