@@ -74,7 +74,7 @@ DEFAULTS: dict[str, Param] = {
     "beta_other": Param(0.05, "per s.d.", "any other standardised driver component"),
     "beta_size": Param(0.8, "per log person", "gravity mass exponent (spatial-interaction convention); set to reproduce Bishkek's share of destinations (42% potential migrants, seed)"),
     "beta_capital": Param(0.5, "utility", "set to reproduce the seed's ranking of destinations: Bishkek 42%, Chui 13%"),
-    "beta_network": Param(0.2, "per log(1+migrants per 1000)", "networks: earlier migrants from the same origin raise a destination's pull (seed: relocating families follow earlier movers)"),
+    "beta_network": Param(0.1, "per log(1+migrants per 1000)", "networks: earlier migrants from the same origin raise a destination's pull (seed: relocating families follow earlier movers)"),
     "beta_same_oblast": Param(0.8, "utility", "moves within the oblast/rayon are easier (seed: 'small-scale migration' to nearby towns)"),
     "beta_valley": Param(0.4, "per 1000 m lower", "seed: mountain -> valley; funded families move to 'lower-lying valleys'"),
     "beta_crowding": Param(10, "per relative growth", "Soviet housing stock: a town growing beyond its 1989 population loses pull (seed: de-urbanisation of small and medium towns); set by hand"),
@@ -102,7 +102,7 @@ DEFAULTS: dict[str, Param] = {
     "remittance_per_month": Param(1.0, "household-months of income", "seed: labour migrants invest earnings; remittances ~21-30% of GDP (World Bank)"),
     "savings_decay": Param(0.02, "/month", "savings spent on living (assumption; applied once a year as (1 - d)^12)"),
     "relocation_cost": Param(40, "household-months of income", "cost of buying a house in a valley/town; set so funded relocations start in the 2000s"),
-    "funded_relocation_rate": Param(0.03, "/yr", "households that can pay relocate with this hazard (seed: 'invest their earnings in the relocation of their families')"),
+    "funded_relocation_rate": Param(0.012, "/yr", "households that can pay relocate with this hazard (seed: 'invest their earnings in the relocation of their families')"),
     "displacement_return_months": Param(1.0, "months", "June 2010 Osh displacement: most returned by late June 2010 (UNHCR, shared data; drivers events.csv months_to_return = 1)"),
 }
 # fmt: on
