@@ -175,3 +175,21 @@ def test_origin_without_outflows_is_harmless():
     ref = Doubly(cost="pow").fit(y[~silent], o[~silent], d[~silent], dist[~silent])
     assert m.beta_ == pytest.approx(ref.beta_, rel=1e-9)
     assert m.deviance_ == pytest.approx(ref.deviance_, rel=1e-9)
+
+
+def test_one_pass_metrics_equal_the_definitions():
+    from kochu.flows import metrics
+
+    rng = np.random.default_rng(5)
+    y = np.r_[rng.poisson(3.0, 200).astype(float), rng.gamma(2.0, 3.0, 50), [0.0, 70000.5]]
+    mu = rng.gamma(3.0, 1.0, y.size)
+    got = metrics.fit_summary(y, mu, 7)
+    llf = metrics.poisson_llf(y, mu)
+    assert got["llf"] == pytest.approx(llf, rel=1e-12)
+    assert got["llnull"] == pytest.approx(metrics.null_llf(y), rel=1e-12)
+    assert got["deviance"] == pytest.approx(metrics.poisson_deviance(y, mu), rel=1e-12)
+    assert got["srmse"] == pytest.approx(metrics.srmse(y, mu), rel=1e-12)
+    assert got["ssi"] == pytest.approx(metrics.sorensen(y, mu), rel=1e-12)
+    assert got["cpc"] == pytest.approx(metrics.common_part(y, mu), rel=1e-12)
+    assert got["aic"] == pytest.approx(-2 * llf + 14, rel=1e-12)
+    assert llf == pytest.approx(np.sum(np.where(y > 0, y * np.log(mu), 0) - mu - gammaln(y + 1)))

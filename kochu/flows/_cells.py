@@ -55,6 +55,19 @@ def _dense_moments(w: np.ndarray, x: np.ndarray, n_o: int, n_d: int):  # pragma:
     gram = np.zeros((p, p))
     rows = np.zeros((n_o, p))
     cols = np.zeros((n_d, p))
+    if p == 1:  # the common case (distance only): a tight loop
+        g = 0.0
+        for i in range(n_o):
+            r = 0.0
+            for j in range(n_d):
+                c = i * n_d + j
+                v = w[c] * x[0, c]
+                r += v
+                cols[j, 0] += v
+                g += v * x[0, c]
+            rows[i, 0] = r
+        gram[0, 0] = g
+        return gram, rows, cols, rows.sum(axis=0)
     wx = np.empty(p)
     for i in range(n_o):
         for j in range(n_d):

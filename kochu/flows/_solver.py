@@ -353,13 +353,11 @@ def _start_values(cells: Cells, y: np.ndarray, x: np.ndarray, origin_fe: bool,
                   dest_fe: bool) -> np.ndarray:
     """Weighted least squares of ``z = log((y + mean y) / 2)`` on ``x`` within the effects,
     with weights ``(y + mean y) / 2`` (the usual GLM start)."""
-    mu0 = 0.5 * (y + y.sum() / cells.n_pairs)
-    cells.mask_missing(mu0)
-    z = np.zeros_like(mu0)
-    np.log(mu0, out=z, where=mu0 > 0)
-    xz = np.empty((x.shape[0] + 1, x.shape[1]))
+    mu0 = y + y.sum() / cells.n_pairs  # twice the usual start; the factor 2 is absorbed
+    xz = np.empty((x.shape[0] + 1, x.shape[1]))  # by the constant / the effects
     xz[:-1] = x
-    xz[-1] = z
+    np.log(mu0, out=xz[-1])
+    cells.mask_missing(mu0)  # weight zero on cells that are not pairs
     gram, _, _, _ = within_gram(cells, mu0, xz, origin_fe, dest_fe, 1e-4)
     p = x.shape[0]
     return np.linalg.lstsq(gram[:p, :p], gram[:p, p], rcond=None)[0]

@@ -79,13 +79,13 @@ def check_pairs(
     for name, lab in (("origins", o_lab), ("destinations", d_lab)):
         if lab.ndim != 1 or lab.size != n:
             raise FlowDataError(f"{name}: expected {n} labels (one per pair), got {lab.size}")
-    oi, o_uni = pd.factorize(o_lab, sort=True)
-    dj, d_uni = pd.factorize(d_lab, sort=True)
+    oi, o_uni = _encode(o_lab)
+    dj, d_uni = _encode(d_lab)
     if (oi < 0).any() or (dj < 0).any():
         raise FlowDataError("origins/destinations: missing labels")
     key = oi.astype(np.int64) * len(d_uni) + dj
-    dup = pd.Index(key).duplicated()
-    if for_fit and dup.any():
+    if for_fit and _has_duplicates(key, len(o_uni) * len(d_uni)):
+        dup = pd.Index(key).duplicated()
         i = int(np.flatnonzero(dup)[0])
         first = int(np.flatnonzero(key == key[i])[0])
         raise FlowDataError(
@@ -102,6 +102,23 @@ def check_pairs(
         masses.append(arr)
     return ODPairs(y, oi.astype(np.int64), dj.astype(np.int64), np.asarray(o_uni),
                    np.asarray(d_uni), dist, masses[0], masses[1])
+
+
+def _encode(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the sorted unique labels (a counting pass for small non-negative ints)."""
+    if labels.dtype.kind in "iu" and labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo >= 0 and hi < 4 * labels.size + 1024:
+            present = np.bincount(labels, minlength=hi + 1) > 0
+            return (np.cumsum(present) - 1)[labels], np.flatnonzero(present)
+    codes, uniques = pd.factorize(labels, sort=True)
+    return codes, np.asarray(uniques)
+
+
+def _has_duplicates(key: np.ndarray, n_cells: int) -> bool:
+    if n_cells <= 4 * key.size + 1024:
+        return bool(np.bincount(key, minlength=n_cells).max() > 1)
+    return bool(pd.Index(key).duplicated().any())
 
 
 class FittedFlowsMixin:
