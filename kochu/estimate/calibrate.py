@@ -185,8 +185,15 @@ class Calibration:
 
 
 def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
-              progress: Callable[[int, float], None] | None = None) -> Calibration:
-    """Fit :data:`FREE` to the targets up to ``train_until`` with the projection."""
+              progress: Callable[[int, float], None] | None = None, offset: np.ndarray | None = None,
+              start: Mapping[str, float] | None = None) -> Calibration:
+    """Fit :data:`FREE` to the targets up to ``train_until`` with the projection.
+
+    ``offset`` (one value per target, standardised units) is added to the projection's residuals:
+    output space mapping — with ``offset = r_sim - r_projection`` at the previous solution, the
+    projection is corrected towards the simulation it stands for (:func:`sim_residuals`).
+    ``start`` overrides the starting values (default: the simulation's defaults).
+    """
     if train_until is not None and train_until < EARLIEST_TRAIN:
         raise KochuError(f"--train-until {train_until}: expected a year ≥ {EARLIEST_TRAIN} "
                          f"(the first census after {START}) and ≤ 2015")
@@ -201,13 +208,16 @@ def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
 
     def fun(x: np.ndarray) -> np.ndarray:
         n_eval[0] += 1
-        r = residuals(targets, proj.outputs(_from_x(x), until))
+        r = residuals(targets, proj.outputs(_from_x(x), until)) + shift
         if progress:
             progress(n_eval[0], float(r @ r))
         return r
 
-    x0 = _to_x(defaults())
+    shift = np.zeros(len(targets)) if offset is None else np.asarray(offset, float)
+    if shift.shape != (len(targets),):
+        raise KochuError(f"calibration offset: expected {len(targets)} values (one per target), got {shift.shape}")
     lo, hi = _bounds()
+    x0 = np.clip(_to_x({**defaults(), **dict(start or {})}), lo, hi)
     start_out = proj.outputs(_from_x(x0), until)
     start_fit = fit_table(targets, start_out)
     sol = least_squares(fun, x0, bounds=(lo, hi), method="trf", x_scale=np.maximum(hi - lo, 1e-3) / 4,
@@ -215,21 +225,26 @@ def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
     values = _from_x(sol.x)
     out = proj.outputs(values, until)
     res = out.res
-    r = residuals(targets, out)
-    r0 = residuals(targets, start_out)
+    r = residuals(targets, out) + shift
+    r0 = residuals(targets, start_out) + shift
     return Calibration(values=values, start_values=_from_x(x0), targets=targets, fit=fit_table(targets, out),
                        start_fit=start_fit, loss=float(r @ r), start_loss=float(r0 @ r0), evaluations=n_eval[0],
                        seconds=time.perf_counter() - t0, train_until=train_until, result=res, outputs=out)
 
 
-def write_defaults(cal: Calibration, atlas, path: Path = CALIBRATED) -> Path:
-    """Write the calibrated simulation parameters (the defaults ``kochu run`` should use)."""
+def write_defaults(cal: Calibration, atlas, path: Path = CALIBRATED,
+                   projection_values: Mapping[str, float] | None = None) -> Path:
+    """Write the calibrated simulation parameters (the defaults ``kochu run`` should use).
+
+    ``projection_values``: the projection's own calibration (its forecasts use them), if it differs.
+    """
     sim, proj = split(cal.values)
     doc = {
         "description": "Simulation parameters calibrated by `kochu calibrate` (kochu.estimate.calibrate); "
                        "keys are kochu.sim.params names. `projection` holds projection-only settings.",
         "parameters": {k: round(v, 6) for k, v in sim.items()},
         "projection": {k: round(v, 6) for k, v in proj.items()},
+        "projection_calibration": {k: round(v, 6) for k, v in (projection_values or cal.values).items()},
         "train_until": cal.train_until,
         "loss": round(cal.loss, 4),
         "start_loss": round(cal.start_loss, 4),
@@ -264,6 +279,16 @@ def sim_check(atlas, values: Mapping[str, float], targets: list[Target], scale: 
     s = Sim(atlas, seed=seed, scale=scale, params=sim_values, end=max(until, 2050))
     res = s.run(until).finalize()
     return sim_outputs(atlas, res, targets, scale)
+
+
+def sim_residuals(fit_sim: pd.DataFrame, fit_proj: pd.DataFrame) -> np.ndarray:
+    """Offset ``r_sim - r_projection`` (standardised log errors) for output space mapping."""
+    def std(fit: pd.DataFrame) -> np.ndarray:
+        ratio = (fit["fitted"] / fit["observed"]).clip(lower=1e-6)
+        return np.log(ratio.to_numpy(float)) / fit["sigma"].to_numpy(float)
+
+    d = std(fit_sim) - std(fit_proj)
+    return np.where(np.isfinite(d), d, 0.0)
 
 
 def sim_outputs(atlas, res, targets: list[Target], scale: float) -> pd.DataFrame:

@@ -100,7 +100,7 @@ def plots(cal: Calibration, atlas, out: Path, sim_fit: pd.DataFrame | None = Non
 def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.DataFrame | None = None,
                  backtest: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None,
                  undercount: pd.DataFrame | None = None, sim_note: str = "",
-                 extra: list[tuple[str, str, pd.DataFrame]] = ()) -> Path:
+                 extra: list[tuple[str, str, pd.DataFrame]] = (), sim_values: dict[str, float] | None = None) -> Path:
     """Write fit.csv, plots and report.md into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     fit = cal.fit.copy()
@@ -116,7 +116,8 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
     prows = []
     for k in FREE:
         unit = "" if k in PROJECTION_ONLY else DEFAULTS[k].unit
-        prows.append({"parameter": k, "start": cal.start_values[k], "calibrated": cal.values[k],
+        prows.append({"parameter": k, "start": cal.start_values[k], "calibrated (projection)": cal.values[k],
+                      "simulation defaults": (sim_values or cal.values)[k],
                       "bounds": f"[{FREE[k].lo:g}, {FREE[k].hi:g}]", "unit": unit,
                       "engine": "projection" if k in PROJECTION_ONLY else "sim + projection"})
     within = (fit["error"].abs() <= fit["sigma"]).mean() * 100
@@ -136,6 +137,10 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
         "present: sending regions (Osh, Batken, Jalal-Abad) are expected to sit below them.",
         "",
         "## Parameters",
+        "",
+        "`start` = the simulation's defaults before calibration; `calibrated (projection)` = the "
+        "projection's own fit (its fit, backtest and forecasts below); `simulation defaults` = after output "
+        "space mapping against the agent-based simulation, written to `kochu/estimate/data/calibrated.json`.",
         "",
         _md_table(pd.DataFrame(prows)),
         "",
