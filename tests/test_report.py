@@ -15,14 +15,14 @@ from kochu.errors import KochuError, RunStoreError
 from kochu.report import charts
 from kochu.report import data as rd
 from kochu.report.build import FIGURES, REPORT, build_report
-from kochu.runs.store import RunStore
+from kochu.runs.store import RunStore, is_complete
 from tests.helpers import run_kochu
 from tests.test_report_fixture import fixture_atlas, make_run
 
-ALL_FIGURES = [
-    "map_population", "map_flows", "map_directions", "map_change", "population_by_oblast",
-    "population_by_kind", "capital_growth", "registration_gap", "abroad", "town_fates",
-    "directions", "comparison", "calibration",
+ALL_FIGURES = [  # in report order
+    "map_flows", "map_population", "map_directions", "map_change", "population_by_oblast",
+    "population_by_kind", "capital_growth", "registration_gap", "directions", "abroad",
+    "town_fates", "comparison", "calibration",
 ]
 #: y axes that list categories (no unit)
 CATEGORY_AXES = ("town type (number of towns)", "city or town", "calibration target")
@@ -36,8 +36,11 @@ def atlas():
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, atlas) -> Path:
+    """A fixture run whose report is built by ``kochu report RUN_DIR``, as a user would."""
     run = make_run(tmp_path_factory.mktemp("report") / "run", atlas)
-    build_report(run, atlas=atlas)
+    res = run_kochu("report", str(run))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == str(run / REPORT)
     return run
 
 
@@ -237,16 +240,18 @@ def test_cli_one_line_error_and_exit_code(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
 
 
-def test_cli_builds_report(built: Path, tmp_path: Path) -> None:
-    run = _copy(built, tmp_path)
-    (run / REPORT).unlink()
-    shutil.rmtree(run / FIGURES)
-    res = run_kochu("report", str(run), "--no-shade")
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.strip().endswith(REPORT)
-    assert (run / REPORT).is_file() and (run / FIGURES / "map_flows.svg").is_file()
-    manifest = json.loads((run / "manifest.json").read_text())
+def test_report_leaves_the_run_verifiable(built: Path) -> None:
+    manifest = json.loads((built / "manifest.json").read_text())
     assert REPORT not in manifest["files"]  # the report is derived, the run stays verifiable
+    assert is_complete(built)
+    index = json.loads((built / FIGURES / "index.json").read_text())
+    assert [e["name"] for e in index] == ALL_FIGURES
+    assert all(e["title"] and e["caption"] and e["section"] for e in index)
+
+
+def test_only_some_figures(built: Path, atlas, tmp_path: Path) -> None:
+    with pytest.raises(KochuError, match="only: unknown figure 'map_moon'"):
+        build_report(built, atlas=atlas, only={"map_moon"})
 
 
 def test_report_needs_no_atlas_module_errors_to_be_tracebacks(built: Path) -> None:
@@ -270,12 +275,14 @@ def test_compare_folder_report(tmp_path: Path, atlas, built: Path) -> None:
     pd.DataFrame(rows).to_csv(folder / "comparison.csv", index=False)
     (folder / "comparison.json").write_text(json.dumps(
         {"baseline": "baseline", "scenarios": ["baseline", "railway_jobs"], "seeds": [4, 5]}))
-    out = build_report(folder, atlas=atlas, shade=False)
+    out = build_report(folder, atlas=atlas, shade=False,
+                       only={"population_by_oblast", "comparison", "comparison_difference", "calibration"})
     assert out == folder / REPORT
     page = out.read_text(encoding="utf-8")
     assert "kochu comparison — baseline, railway_jobs" in page
     assert 'id="fig-comparison"' in page
     assert (folder / FIGURES / "comparison.png").is_file()
+    assert (folder / FIGURES / "comparison_difference.png").is_file()
     assert not (folder / "baseline" / "seed_4" / REPORT).exists()
     a = (built / FIGURES / "population_by_oblast.png").read_bytes()
     assert a != (folder / FIGURES / "population_by_oblast.png").read_bytes()
@@ -283,4 +290,4 @@ def test_compare_folder_report(tmp_path: Path, atlas, built: Path) -> None:
     assert 'id="calibration"' not in page
     (folder / "comparison.json").write_text("{}")
     with pytest.raises(RunStoreError, match="comparison.json: expected JSON with 'baseline'"):
-        build_report(folder, atlas=atlas, shade=False)
+        build_report(folder, atlas=atlas, shade=False, only={"comparison"})

@@ -61,7 +61,8 @@ class FixtureRunner:
         progress(0.3, "writing fixture tables")
         make_run(out_dir, self.atlas, years=range(1989, 1995), extras=False, scenario=scenario)
         progress(0.6, "drawing")
-        build_report(out_dir, atlas=self.atlas, shade=False)
+        build_report(out_dir, atlas=self.atlas, shade=False,
+                     only={"map_flows", "population_by_oblast", "registration_gap"})
         return out_dir
 
 

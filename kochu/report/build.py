@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kochu import __version__
-from kochu.errors import RunStoreError
+from kochu.errors import KochuError, RunStoreError
 from kochu.report import charts, maps
 from kochu.report import data as rd
 from kochu.report.figures import Rendered
@@ -40,13 +40,34 @@ SECTIONS = [
 Progress = Callable[[str], None]
 
 
-def render_all(run: rd.RunData, shade: bool = True, progress: Progress | None = None) -> list[Rendered]:
-    """All maps then all charts of ``run``; ``progress`` is told each figure's name."""
-    figs = []
-    for fig in [*maps.all_maps(run, shade=shade), *charts.all_charts(run)]:
-        if progress:
-            progress(fig.name)
-        figs.append(fig)
+def render_all(
+    run: rd.RunData,
+    shade: bool = True,
+    progress: Progress | None = None,
+    only: set[str] | None = None,
+) -> list[Rendered]:
+    """Maps then charts of ``run`` (all, or the names in ``only``); ``progress`` is told each
+    figure's name as it is drawn."""
+    unknown = sorted(set(only or ()) - set(maps.MAPS) - set(charts.CHARTS))
+    if unknown:
+        raise KochuError(f"only: unknown figure '{unknown[0]}' (known: "
+                         f"{', '.join([*maps.MAPS, *charts.CHARTS])})")
+    figs: list[Rendered] = []
+
+    def add(fig: Rendered | None) -> None:
+        if fig is not None:
+            figs.append(fig)
+            if progress:
+                progress(fig.name)
+
+    wanted = [n for n in maps.MAPS if only is None or n in only]
+    if wanted:
+        geo = maps.prepare_geo(run, shade=shade)
+        for name in wanted:
+            add(maps.MAPS[name](run, geo))
+    for name, func in charts.CHARTS.items():
+        if only is None or name in only:
+            add(func(run))
     return figs
 
 
@@ -137,11 +158,14 @@ def build_report(
     atlas: Any = None,
     shade: bool = True,
     progress: Progress | None = None,
+    only: set[str] | None = None,
 ) -> Path:
     """(Re)build ``RUN_DIR/report.html`` and ``RUN_DIR/figures/`` from a complete run folder.
 
     ``atlas`` defaults to the atlas named in the run's manifest (else the embedded one);
-    ``shade=False`` skips the elevation hillshade (faster, for previews). Raises
+    ``shade=False`` skips the elevation hillshade (faster, for previews); ``only`` draws just
+    the named figures (see :data:`kochu.report.maps.MAPS`, :data:`kochu.report.charts.CHARTS`).
+    Raises
     :class:`~kochu.errors.RunStoreError` (one line) for a missing or incomplete run.
     """
     out_dir = Path(run_dir)
@@ -150,7 +174,7 @@ def build_report(
     if meta is not None:
         run.comparison = rd.read_comparison(out_dir / "comparison.csv")
         run.compared = meta
-    figs = render_all(run, shade=shade, progress=progress)
+    figs = render_all(run, shade=shade, progress=progress, only=only)
     write_figures(out_dir, figs)
     target = out_dir / REPORT
     atomic_write_text(target, report_html(run, figs))

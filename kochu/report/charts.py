@@ -360,11 +360,22 @@ def calibration(run: rd.RunData, max_targets: int = 30) -> Rendered | None:
                   f"({worst} targets): 0 % is an exact fit.")
 
 
+#: every chart of the report by figure name, in reading order; optional ones return None
+#: when their CSV is absent
+CHARTS = {
+    "population_by_oblast": population_by_oblast,
+    "population_by_kind": population_by_kind,
+    "capital_growth": capital_growth,
+    "registration_gap": registration_gap,
+    "abroad": abroad,
+    "town_fates": town_fates,
+    "directions": directions,
+    "comparison": comparison,
+    "comparison_difference": comparison_difference,
+    "calibration": calibration,
+}
+
+
 def all_charts(run: rd.RunData) -> list[Rendered]:
     """Every chart of the report, in reading order (optional ones only when their CSV exists)."""
-    out = [population_by_oblast(run), population_by_kind(run), capital_growth(run),
-           registration_gap(run), abroad(run), town_fates(run), directions(run)]
-    for optional in (comparison(run), comparison_difference(run), calibration(run)):
-        if optional is not None:
-            out.append(optional)
-    return out
+    return [fig for func in CHARTS.values() if (fig := func(run)) is not None]

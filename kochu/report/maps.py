@@ -336,8 +336,16 @@ def directions_map(run: rd.RunData, geo: Geo, n: int = 25) -> Rendered:
                   "percentage is that direction's share of all internal moves a year.")
 
 
+#: every map of the report by figure name, in reading order: ``func(run, geo)``
+MAPS = {
+    "map_flows": flow_map,
+    "map_population": settlement_map,
+    "map_directions": directions_map,
+    "map_change": change_map,
+}
+
+
 def all_maps(run: rd.RunData, shade: bool = True) -> list[Rendered]:
     """Every map of the report, in reading order."""
     geo = prepare_geo(run, shade=shade)
-    return [flow_map(run, geo), settlement_map(run, geo), directions_map(run, geo),
-            change_map(run, geo)]
+    return [func(run, geo) for func in MAPS.values()]
