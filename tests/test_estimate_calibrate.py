@@ -140,3 +140,29 @@ def test_cli_errors_are_one_line(args, message):
 def test_cli_help_lists_options():
     proc = run_kochu("calibrate", "--help", timeout=120)
     assert proc.returncode == 0 and "--train-until" in proc.stdout and "--out" in proc.stdout
+
+
+def test_jump_off_matches_observed_stocks_and_continues(mini, projector):
+    from kochu.estimate.calibrate import latest_stock
+
+    assert latest_stock(mini, 2012) == (2009, "de_facto")
+    out = projector.outputs(defaults(), 2015, jump_off=(2009, "de_facto"))
+    observed = mini.population(2009, "de_facto", "oblast")
+    np.testing.assert_allclose(out.by_unit(2009).reindex(observed.index), observed, rtol=1e-10)
+    assert list(out.res.years) == list(range(1989, 2016))
+    plain = projector.outputs(defaults(), 2015)
+    assert not np.allclose(plain.by_unit(2009).reindex(observed.index), observed, rtol=1e-3)
+
+
+def test_space_mapping_offset():
+    from kochu.estimate.calibrate import sim_residuals
+
+    fit = pd.DataFrame({"observed": [100.0, 0.5], "fitted": [110.0, 0.5], "sigma": [0.1, 0.2]})
+    np.testing.assert_allclose(sim_residuals(fit, fit), 0.0)
+    sim = fit.assign(fitted=[220.0, 0.25])
+    np.testing.assert_allclose(sim_residuals(sim, fit), [np.log(2) / 0.1, np.log(0.5) / 0.2])
+
+
+def test_offset_shape_is_checked(mini):
+    with pytest.raises(KochuError, match="one per target"):
+        calibrate(mini, max_evals=1, offset=np.zeros(3))
