@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import LightSource, LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch, PathPatch
+from matplotlib.patches import FancyArrowPatch
 from matplotlib.path import Path as MplPath
 
 from kochu.errors import KochuError
@@ -42,6 +42,7 @@ ELEVATION_CMAP = LinearSegmentedColormap.from_list(
 )
 GRID_STRIDE = 3  # ≈ 1.4 km cells: sharp enough for a page, small enough for a fast report
 PAD_DEG = 0.25
+OUTSIDE_ALPHA = 0.35  # how much of the hillshade shows outside the national outline
 
 
 @dataclass
@@ -162,7 +163,25 @@ def prepare_geo(run: rd.RunData, shade: bool = True) -> Geo:
         hs = _hillshade((round(lat_min, 3), round(lat_max, 3), round(lon_min, 3), round(lon_max, 3)))
         if hs is not None:
             geo.shade, geo.shade_extent = hs
+            if outline:
+                geo.shade = _fade_outside(geo.shade, geo.shade_extent, outline)
     return geo
+
+
+def _fade_outside(rgb: np.ndarray, extent: tuple, outline: list[np.ndarray]) -> np.ndarray:
+    """The hillshade with cells outside the national outline faded towards the background
+    (one image instead of a faded copy plus a clipped copy: half the drawing work)."""
+    rows, cols = rgb.shape[:2]
+    lon0, lon1, lat0, lat1 = extent
+    lons = lon0 + (np.arange(cols) + 0.5) * (lon1 - lon0) / cols
+    lats = lat1 - (np.arange(rows) + 0.5) * (lat1 - lat0) / rows  # row 0 is the north edge
+    glon, glat = np.meshgrid(lons, lats)
+    inside = _ring_path(outline).contains_points(np.column_stack([glon.ravel(), glat.ravel()]))
+    inside = inside.reshape(rows, cols)
+    out = rgb.copy()
+    background = np.array([0xF4, 0xF6, 0xF8], dtype=np.float32) / 255.0
+    out[~inside] = OUTSIDE_ALPHA * rgb[~inside] + (1.0 - OUTSIDE_ALPHA) * background
+    return out
 
 
 def _ring_path(rings: list[np.ndarray]) -> MplPath:
@@ -174,18 +193,11 @@ def _ring_path(rings: list[np.ndarray]) -> MplPath:
 
 
 def base_map(ax: Axes, geo: Geo, labels: bool = True) -> None:
-    """Hillshade (clipped to the outline), oblast boundaries and the outline on ``ax``."""
+    """Hillshade (faded outside the outline), oblast boundaries and the outline on ``ax``."""
     ax.set_facecolor("#f4f6f8")
     if geo.shade is not None:
         ax.imshow(geo.shade, extent=geo.shade_extent, origin="upper", interpolation="bilinear",
-                  zorder=0, alpha=0.35 if geo.outline else 1.0)
-        if geo.outline:
-            inside = ax.imshow(geo.shade, extent=geo.shade_extent, origin="upper",
-                               interpolation="bilinear", zorder=0.5)
-            patch = PathPatch(_ring_path(geo.outline), transform=ax.transData, facecolor="none",
-                              edgecolor="none")
-            ax.add_patch(patch)
-            inside.set_clip_path(patch)
+                  zorder=0)
     for _, rings in geo.oblasts:
         for ring in rings:
             ax.plot(ring[:, 0], ring[:, 1], color="#6b6b6b", lw=0.6, ls=(0, (3, 2)), zorder=1)
@@ -267,7 +279,8 @@ def change_map(run: rd.RunData, geo: Geo) -> Rendered:
     ax.set_title(title)
     return render(fig, "map_change", title,
                   "Blue places grew, red places lost people between the first and last year "
-                  "of the run; circle area is the population in the last year.")
+                  "of the run; circle area is the population in the last year (places empty in "
+                  "the first year, like later novostroiki, are left out).")
 
 
 def _draw_flows(ax: Axes, top: pd.DataFrame, colour: str | None = None, max_width: float = 4.5,
