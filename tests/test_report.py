@@ -291,3 +291,12 @@ def test_compare_folder_report(tmp_path: Path, atlas, built: Path) -> None:
     (folder / "comparison.json").write_text("{}")
     with pytest.raises(RunStoreError, match="comparison.json: expected JSON with 'baseline'"):
         build_report(folder, atlas=atlas, shade=False, only={"comparison"})
+
+
+def test_run_where_nobody_moved_still_gets_a_report(tmp_path: Path, atlas) -> None:
+    """Limiting case: one place, two years, an empty flows table (e.g. migration switched off)."""
+    place = atlas.settlements.index[0]
+    empty = FLOWS.iloc[0:0]
+    run = _store(tmp_path, pd.concat([POP.assign(place=place), POP.assign(place=place, year=1990)]), empty)
+    page = build_report(run, atlas=atlas, shade=False).read_text(encoding="utf-8")
+    assert page.count("<img ") == len(ALL_FIGURES) - 2  # no comparison, no calibration

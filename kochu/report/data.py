@@ -168,7 +168,7 @@ def load_run(run_dir: str | Path, atlas: Any = None) -> RunData:
             )
         df = read_table(folder, name)
         _check_columns(df, cols, folder / f"{name}.parquet")
-        if df.empty:
+        if df.empty and name == "population":  # no flows is a valid run (nobody moved)
             raise RunStoreError(f"{folder / (name + '.parquet')}: no rows")
         tables[name] = df
     if atlas is None:
