@@ -77,12 +77,20 @@ class Vital:
         self.fshape = fertility_shape(params)
 
     def tables(
-        self, year: int, n_unit: np.ndarray, s_sum: np.ndarray, f_sum: np.ndarray
+        self, year: int, n_unit: np.ndarray, s_sum: np.ndarray, f_sum: np.ndarray,
+        n_abroad: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Monthly (p_death[u, a, sex], p_birth[u, a]) for ``year`` given the last January's sums."""
+        """Monthly (p_death[u, a, sex], p_birth[u, a]) for ``year`` given the last January's sums.
+
+        Births are scaled to the *permanent* population (present + temporarily abroad,
+        ``n_abroad``): the statistics committee's crude birth rate is per permanent resident,
+        and labour migrants' children are born to the women who stay. Deaths are scaled to the
+        present population (people abroad do not die in the engine: young, short stays).
+        """
         y = min(max(year, self.start), self.end) - self.start
+        n_perm = n_unit if n_abroad is None else n_unit + n_abroad
         kd = self.cdr[y] / 1000.0 / 12.0 * n_unit / np.maximum(s_sum, 1e-12)
-        kb = self.cbr[y] / 1000.0 / 12.0 * n_unit / np.maximum(f_sum, 1e-12)
+        kb = self.cbr[y] / 1000.0 / 12.0 * n_perm / np.maximum(f_sum, 1e-12)
         p_death = np.minimum(kd[:, None, None] * self.mshape[None, :, :], 0.5)
         p_birth = np.minimum(kb[:, None] * self.fshape[None, :], 0.5)
         return p_death.astype(np.float64), p_birth.astype(np.float64)

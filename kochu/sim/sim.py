@@ -165,6 +165,7 @@ class Sim:
                                  self.people.status, self.people.eth, self.world.unit, self.vital.mshape,
                                  self.vital.fshape, self._fert_eth, len(self.world.unit_ids))
         self._unit_sums = (nu, ss, fs)
+        self._unit_abroad = np.zeros(len(self.world.unit_ids))
         self._last_total: int | None = None
         self._last_tally: np.ndarray | None = None
         self.initialized = True
@@ -299,7 +300,7 @@ class Sim:
         n_units = len(w.unit_ids)
         # 1 demography
         nu, ss, fs = self._unit_sums
-        p_death, p_birth = self.vital.tables(self.year, nu, ss, fs)
+        p_death, p_birth = self.vital.tables(self.year, nu, ss, fs, self._unit_abroad)
         # 2 drivers and interventions
         tb = self._tables()
         hz = tb["hz"]
@@ -332,6 +333,7 @@ class Sim:
         self._present = present
         if self.month == 1:  # the demography scaling sums are refreshed every January
             self._unit_sums = (nunit_c.sum(axis=0), ssum_c.sum(axis=0), fsum_c.sum(axis=0))
+            self._unit_abroad = np.bincount(w.unit, weights=abroad, minlength=n_units).astype(np.float64)
         self._conserve(int(present.sum()))
         self.results.record_stock(self.year, self.month, present, abroad, int(unreg_c.sum()))
         # 4 moves and housing, 5 registration (and births appended)
