@@ -11,6 +11,7 @@ the HTML differs only in its "built" line. Every file is written atomically.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +115,12 @@ def report_html(run: rd.RunData, figs: list[Rendered], built: str | None = None)
     )
 
 
+def shareable(path: Path) -> None:
+    """Make a written file readable by others (rw-r--r--): the atomic writer's temporary files
+    are private, but reports and figures are made to be sent and served."""
+    os.chmod(path, 0o644)
+
+
 def write_figures(run_dir: Path, figs: list[Rendered]) -> list[Path]:
     """Write each figure as PNG and SVG into ``run_dir/figures`` (atomic), plus
     ``figures/index.json`` (name, section, title, caption of each, in report order)."""
@@ -129,6 +136,7 @@ def write_figures(run_dir: Path, figs: list[Rendered]) -> list[Path]:
         for ext, blob in (("png", fig.png), ("svg", fig.svg)):
             path = run_dir / FIGURES / f"{fig.name}.{ext}"
             atomic_write_bytes(path, blob)
+            shareable(path)
             out.append(path)
     return out
 
@@ -178,4 +186,5 @@ def build_report(
     write_figures(out_dir, figs)
     target = out_dir / REPORT
     atomic_write_text(target, report_html(run, figs))
+    shareable(target)
     return target
