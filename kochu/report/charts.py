@@ -27,19 +27,27 @@ def _year_axis(ax) -> None:
 def population_by_oblast(run: rd.RunData) -> Rendered:
     """Lines: people present on 1 January by oblast (first-level unit)."""
     table = rd.by_group(run, "oblast")
+    observed = rd.observed_by_oblast(run)
     fig = figure()
     ax = fig.add_subplot()
     for i, name in enumerate(table.columns):
-        ax.plot(table.index, table[name], color=CYCLE[i % len(CYCLE)], lw=1.8, label=str(name))
+        colour = CYCLE[i % len(CYCLE)]
+        ax.plot(table.index, table[name], color=colour, lw=1.8, label=str(name))
+        if name in observed.columns:
+            obs = observed[name].dropna()
+            ax.scatter(obs.index, obs.to_numpy(), color=colour, s=16, edgecolors="white",
+                       linewidths=0.5, zorder=3)
     ax.yaxis.set_major_formatter(PEOPLE)
     ax.set_ylabel("people present")
     _year_axis(ax)
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     title = "Population by oblast"
     ax.set_title(title)
+    dots = (" Dots: the atlas's de facto populations (censuses 1989, 1999, 2009 and official "
+            "estimates) for comparison." if not observed.empty else "")
     return render(fig, "population_by_oblast", title,
-                  "People present on 1 January in each oblast and the two cities of republican "
-                  "significance, from the run's population table.")
+                  "Lines: people present on 1 January in each oblast and the two cities of "
+                  f"republican significance, from the run.{dots}")
 
 
 def population_by_kind(run: rd.RunData) -> Rendered:

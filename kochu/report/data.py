@@ -235,6 +235,24 @@ def by_group(run: RunData, column: str, measure: str = "present") -> pd.DataFram
     return table.sort_index()
 
 
+def observed_by_oblast(run: RunData, measure: str = "de_facto") -> pd.DataFrame:
+    """Year × oblast name: the atlas's populations (censuses and official estimates) of the
+    first-level units within the run's years; empty when the atlas has none."""
+    atlas = run.atlas
+    pops = getattr(atlas, "populations", None)
+    places = getattr(atlas, "places", None)
+    if pops is None or places is None or pops.empty or "level" not in places.columns:
+        return pd.DataFrame()
+    units = places[places["level"] == "oblast"]
+    rows = pops[(pops["measure"] == measure) & pops["place"].isin(units.index)]
+    rows = rows[(rows["year"] >= min(run.years)) & (rows["year"] <= max(run.years))]
+    if rows.empty:
+        return pd.DataFrame()
+    table = rows.assign(oblast=rows["place"].map(units["name"])).pivot_table(
+        index="year", columns="oblast", values="population", aggfunc="sum")
+    return table.sort_index()
+
+
 def capital_growth(run: RunData) -> pd.DataFrame:
     """Year × (capital, informal) people present: the capital city and its novostroiki."""
     table = by_group(run, "kind")
