@@ -162,17 +162,20 @@ def bench_full(until: int, repeats: int) -> list[dict]:
             cmd = [sys.executable, "-m", "kochu.cli", "run", "--until", str(until), "--seed", "1",
                    "--out", str(Path(tmp) / "run")]
             t0 = time.perf_counter()
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wall = time.perf_counter() - t0
-            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            before, rss = ru0.ru_maxrss, ru1.ru_maxrss
+            cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
             m = json.loads((Path(tmp) / "run" / "manifest.json").read_text())
-            out.append({"wall_s": wall, "sim_s": m["timing"]["seconds"],
+            out.append({"wall_s": wall, "sim_s": m["timing"]["seconds"], "cpu_s": cpu,
                         "person_steps": m["timing"]["person_steps"],
                         "rate": m["timing"]["person_steps_per_second"],
                         "peak_rss_gb": max(rss, before) / 1e6})
             print(f"  full run {r + 1}: {wall:.1f} s wall, simulation {m['timing']['seconds']:.1f} s, "
-                  f"{m['timing']['person_steps_per_second']:,} person-steps/s", flush=True)
+                  f"{m['timing']['person_steps_per_second']:,} person-steps/s, CPU {cpu:.1f} s "
+                  f"(load average {os.getloadavg()[0]:.1f})", flush=True)
     return out
 
 
@@ -207,6 +210,11 @@ def main() -> None:
               f"{median(r['rate'] for r in res):,.0f} person-steps/s, "
               f"peak memory {max(r['peak_rss_gb'] for r in res):.2f} GB "
               f"(targets: < 40 s, ≥ 1e8 person-steps/s, < 2 GB)")
+        cpu = median(r["cpu_s"] for r in res)
+        steps = median(r["person_steps"] for r in res)
+        print(f"  CPU time {cpu:.1f} s = {cpu / steps * 1e9:.1f} CPU-ns per person-step; on {os.cpu_count()} idle "
+              f"cores that is ≈ {cpu / os.cpu_count():.0f} s wall, ≈ {steps / (cpu / os.cpu_count()):,.0f} "
+              f"person-steps/s (an estimate when other processes share the cores)")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

@@ -58,7 +58,7 @@ def decide(
     p_ret_abroad, p_settle_abroad, p_disp_return, stopover_mult, stopover_months,
     relocation_cost, cdf, act, dst,
     present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c, do_sums,
-    p_ind_max, p_hh_max, p_birth_max,
+    p_ind_max, p_hh_max, p_birth_max, actors_buf, abroad_buf, nab_c,
 ):
     """Draw everyone's action for month ``t`` (see module docstring); fills ``act``, ``dst``."""
     k_demo, k_hh, k_dst = keys[0], keys[2], keys[3]
@@ -70,9 +70,9 @@ def decide(
         nbirth = 0
         last_h = -1
         last_rh = 0.0
+        nab = 0
         for i in range(lo, hi):
             st = status[i]
-            act[i] = NONE
             if st == EMPTY:
                 continue
             p = place[i]
@@ -83,22 +83,27 @@ def decide(
             rh = last_rh
             if st == ABROAD:
                 abroad_c[c, p] += 1
+                abroad_buf[lo + nab] = i
+                nab += 1
                 pe = p_emig[p, eth[i]]
                 funded = 0
                 if rh < pe + p_fam[p, 1]:  # read savings (a random access) only when needed
                     funded = 1 if hh_savings[h] >= relocation_cost else 0
+                code = NONE
                 if rh < pe:
-                    act[i] = EMIGRATE
+                    code = EMIGRATE
                 elif rh < pe + p_fam[p, funded]:
-                    act[i] = FAMILY_MOVE
+                    code = FAMILY_MOVE
                     dst[i] = choose(cdf[2 + funded, p], uniform(k_dst, h))
                 else:
                     r = uniform(k_demo, pid[i])
                     if r < p_ret_abroad:
-                        act[i] = FROM_ABROAD
+                        code = FROM_ABROAD
                     elif r < p_ret_abroad + p_settle_abroad:
-                        act[i] = SETTLE_ABROAD
-                if act[i] != NONE:
+                        code = SETTLE_ABROAD
+                if code != NONE:
+                    act[i] = code
+                    actors_buf[lo + nact] = i
                     nact += 1
                 continue
             # present (in a formal place, an informal settlement, or displaced)
@@ -159,19 +164,22 @@ def decide(
                                 code = LATE_REG
             if code == DIE or code == EMIGRATE or code == TO_ABROAD:
                 act[i] = code
+                actors_buf[lo + nact] = i
                 nact += 1
                 continue
-            if code != NONE and dst[i] == p and code != LATE_REG:
+            if (code == MOVE or code == FAMILY_MOVE or code == RETURN) and dst[i] == p:
                 code = NONE  # a "move" to where one already is: stay
             if s == 0 and a >= 15 and a <= 49:
                 if rb < p_birth[u, a] * fert_eth[eth[i]]:
                     code |= BIRTH
                     nbirth += 1
-            act[i] = code
             if code != NONE:
+                act[i] = code
+                actors_buf[lo + nact] = i
                 nact += 1
         nact_c[c] = nact
         nbirth_c[c] = nbirth
+        nab_c[c] = nab
 
 
 @nb.njit(cache=True)
@@ -284,13 +292,28 @@ def apply(
 
 
 @nb.njit(cache=True)
-def remittances(n, hh, status, hh_savings, n_hh, remit, keep):
-    """Savings × ``keep`` in every household (skipped when 1); each member abroad remits ``remit``."""
+def gather(buf, counts):
+    """Concatenate the per-chunk segments ``buf[c*CHUNK : c*CHUNK + counts[c]]`` (slot order)."""
+    out = np.empty(counts.sum(), np.int64)
+    k = 0
+    for c in range(counts.shape[0]):
+        lo = c * CHUNK
+        for j in range(counts[c]):
+            out[k] = buf[lo + j]
+            k += 1
+    return out
+
+
+@nb.njit(cache=True)
+def remittances(abroad, hh, status, hh_savings, n_hh, remit, keep):
+    """Savings × ``keep`` in every household (skipped when 1); each member abroad at the start
+    of the month (``abroad`` slots) who is still abroad remits ``remit``."""
     if keep != 1.0:
         k = np.float32(keep)
         for h in range(n_hh):
             hh_savings[h] *= k
-    for i in range(n):
+    for j in range(abroad.shape[0]):
+        i = abroad[j]
         if status[i] == ABROAD:
             hh_savings[hh[i]] += remit
 

@@ -32,7 +32,7 @@ LOOP_ORDER = (
     "4 moves and housing — actors applied in slot order; arrivals in the capital take formal housing while "
     "there is room, the others settle in informal settlements",
     "5 registration — each move registered or not (true and registered flows kept apart)",
-    "6 remittances — savings decay; each member abroad adds to the household's savings",
+    "6 remittances — savings decay (yearly); each member abroad since the month's start adds to the household's savings",
     "7 results — stocks at the start of the month, flows of the month, conservation check",
 )
 
@@ -167,6 +167,7 @@ class Sim:
         self._unit_sums = (nu, ss, fs)
         self._unit_abroad = np.zeros(len(self.world.unit_ids))
         self._last_total: int | None = None
+        self._act = np.zeros(0, np.uint8)
         self._last_tally: np.ndarray | None = None
         self.initialized = True
         for iv in self.interventions:
@@ -317,8 +318,13 @@ class Sim:
         fsum_c = np.zeros((nch, n_units), np.float64)
         nact_c = np.zeros(nch, np.int64)
         nbirth_c = np.zeros(nch, np.int64)
-        act = np.zeros(n, np.uint8)
-        dst = np.zeros(n, np.int16)
+        if len(self._act) < p.capacity:  # reusable buffers (no per-month zeroing)
+            self._act = np.zeros(p.capacity, np.uint8)
+            self._dst = np.zeros(p.capacity, np.int16)
+            self._actors_buf = np.zeros(p.capacity + K.CHUNK, np.int64)
+            self._abroad_buf = np.zeros(p.capacity + K.CHUNK, np.int64)
+        act, dst = self._act, self._dst
+        nab_c = np.zeros(nch, np.int64)
         K.decide(
             n, self.tm, keys, p.pid, p.born, p.sex, p.hh, p.place, p.reg, p.origin, p.eth, p.edu, p.status,
             p.moved, p.hh_savings, w.unit, self._is_stop, p_death, p_birth, self._fert_eth, self.vital.mshape,
@@ -327,6 +333,7 @@ class Sim:
             hz["p_disp_return"], pr["stopover_multiplier"], int(pr["stopover_months"]), pr["relocation_cost"],
             tb["cdf"], act, dst, present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c,
             self.month == 1, *self._bounds(p_death, p_birth, hz, tb["p_late"]),
+            self._actors_buf, self._abroad_buf, nab_c,
         )
         present = present_c.sum(axis=0)
         abroad = abroad_c.sum(axis=0)
@@ -337,7 +344,8 @@ class Sim:
         self._conserve(int(present.sum()))
         self.results.record_stock(self.year, self.month, present, abroad, int(unreg_c.sum()))
         # 4 moves and housing, 5 registration (and births appended)
-        actors = np.flatnonzero(act).astype(np.int64)
+        actors = K.gather(self._actors_buf, nact_c)
+        abroad_slots = K.gather(self._abroad_buf, nab_c)
         births = int(nbirth_c.sum())
         p.reserve(births)
         supply = self.dec.regime_at("housing_supply_capital", self.year)
@@ -358,7 +366,7 @@ class Sim:
         p.n = m
         # 6 remittances
         keep = (1.0 - pr["savings_decay"]) ** 12 if self.month == 12 else 1.0  # decay applied yearly
-        K.remittances(p.n, p.hh, p.status, p.hh_savings, p.n_hh0 + p.next_pid,
+        K.remittances(abroad_slots, p.hh, p.status, p.hh_savings, p.n_hh0 + p.next_pid,
                       np.float32(pr["remittance_per_month"]), keep)
         # 7 results
         self.results.record_flows(self.year, self.month, tally)
