@@ -21,11 +21,12 @@ from tests.test_report_fixture import fixture_atlas, make_run
 
 ALL_FIGURES = [  # in report order
     "map_flows", "map_population", "map_directions", "map_change", "population_by_oblast",
-    "population_by_kind", "capital_growth", "registration_gap", "directions", "abroad",
+    "population_by_kind", "capital_growth", "registration_gap", "registration_by_destination",
+    "directions", "abroad",
     "town_fates", "comparison", "calibration",
 ]
 #: y axes that list categories (no unit)
-CATEGORY_AXES = ("town type (number of towns)", "city or town", "calibration target")
+CATEGORY_AXES = ("town type (number of towns)", "city or town", "calibration target", "destination")
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
@@ -86,10 +87,10 @@ def test_charts_have_titles_axis_labels_and_captions(built: Path, atlas, monkeyp
     monkeypatch.setattr(charts, "render", capture)
     run = rd.load_run(built, atlas=atlas)
     for func in (charts.population_by_oblast, charts.population_by_kind, charts.capital_growth,
-                 charts.registration_gap, charts.abroad, charts.town_fates, charts.directions,
+                 charts.registration_gap, charts.registration_by_destination, charts.abroad, charts.town_fates, charts.directions,
                  charts.comparison, charts.calibration):
         func(run)
-    assert len(seen) == 9
+    assert len(seen) == 10
     for name, (fig, title, caption) in seen.items():
         assert title and caption and len(caption) > 40 and "\n" not in caption, name
         for ax in fig.axes:
@@ -300,3 +301,16 @@ def test_run_where_nobody_moved_still_gets_a_report(tmp_path: Path, atlas) -> No
     run = _store(tmp_path, pd.concat([POP.assign(place=place), POP.assign(place=place, year=1990)]), empty)
     page = build_report(run, atlas=atlas, shade=False).read_text(encoding="utf-8")
     assert page.count("<img ") == len(ALL_FIGURES) - 2  # no comparison, no calibration
+
+
+def test_observed_and_gap_by_destination(built: Path, atlas) -> None:
+    run = rd.load_run(built, atlas=atlas)
+    observed = rd.observed_by_oblast(run)
+    assert not observed.empty and observed.index.min() >= run.years[0]
+    units = atlas.places[atlas.places["level"] == "oblast"]
+    expected = atlas.population(1989, measure="de_facto", level="oblast").rename(units["name"])
+    pd.testing.assert_series_equal(observed.loc[1989].sort_index(), expected.sort_index().astype(float),
+                                   check_names=False, check_dtype=False)
+    gap = rd.gap_by_destination(run, rd.recent_years(run, 3))
+    assert gap["gap"].is_monotonic_decreasing and ((gap["gap"] >= 0) & (gap["gap"] <= 1)).all()
+    assert set(gap.index) <= set(atlas.settlements["oblast"])

@@ -32,7 +32,8 @@ FIGURES = "figures"
 SECTIONS = [
     ("maps", "Maps", ["map_flows", "map_population", "map_directions", "map_change"]),
     ("population", "Population", ["population_by_oblast", "population_by_kind", "capital_growth"]),
-    ("flows", "Flows and registration", ["registration_gap", "directions", "abroad"]),
+    ("flows", "Flows and registration",
+     ["registration_gap", "registration_by_destination", "directions", "abroad"]),
     ("towns", "Town fates", ["town_fates"]),
     ("scenarios", "Scenario comparison", ["comparison", "comparison_difference"]),
     ("calibration", "Calibration", ["calibration"]),

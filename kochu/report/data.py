@@ -292,6 +292,18 @@ def flow_totals(run: RunData) -> pd.DataFrame:
     return out.fillna({"emigration": 0.0, "immigration": 0.0}).sort_index()
 
 
+def gap_by_destination(run: RunData, years: list[int]) -> pd.DataFrame:
+    """Registration gap (1 − registered/true) of internal moves over ``years`` by destination
+    first-level unit, with the true moves; sorted from the largest gap."""
+    fl = run.flows[run.flows["year"].isin(years)]
+    fl = fl[(fl["origin"] != ABROAD) & (fl["destination"] != ABROAD) & (fl["origin"] != fl["destination"])]
+    dest = fl.assign(unit=fl["destination"].map(run.settlements["oblast"]))
+    out = dest.groupby("unit")[["true", "registered"]].sum().astype(float)
+    out = out[out["true"] > 0]
+    out["gap"] = 1.0 - out["registered"] / out["true"]
+    return out.sort_values(["gap", "true"], ascending=[False, False])
+
+
 def recent_years(run: RunData, n: int = 5) -> list[int]:
     """The last ``n`` years with flows."""
     years = sorted(int(y) for y in run.flows["year"].unique())
