@@ -13,6 +13,7 @@ import queue
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def test_dashboard_runs_a_changed_scenario(dashboard: tuple[str, Path]) -> None:
         assert SCENARIO in files and "baseline.toml" in files
         b.js(f"""(() => {{ const s = document.getElementById('scenario'); s.value = '{SCENARIO}';
                  s.dispatchEvent(new Event('change')); }})()""")
-        assert b.js("document.getElementById('magnitude-0-jobs').value") == "6000"
+        jobs = tomllib.loads((ROOT / "scenarios" / SCENARIO).read_text())["interventions"][0]["jobs"]
+        assert b.js("document.getElementById('magnitude-0-jobs').value") == str(jobs)
         b.js(f"""(() => {{ document.getElementById('magnitude-0-jobs').value = '{NEW_JOBS}';
                  document.getElementById('scale').value = '0.001';
                  document.getElementById('until').value = '1993';
