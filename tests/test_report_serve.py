@@ -160,6 +160,10 @@ def test_run_with_changed_magnitude(server) -> None:
     assert status == 200 and png.startswith(b"\x89PNG")
     status, html = request(server, "GET", job["report"])
     assert status == 200 and b"railway_jobs" in html
+    status, listed = request(server, "GET", "/api/runs")
+    earlier = {r["id"]: r for r in listed["runs"]}
+    assert status == 200 and job["id"] in earlier
+    assert earlier[job["id"]]["figures"] == job["figures"]
 
 
 def test_failed_run_reports_its_message(server) -> None:

@@ -100,7 +100,9 @@ async function poll(id) {
     $('status').className = '';
     $('status').textContent = (job.state === job.message ? job.state : job.state + ': ' + job.message) +
       ' (' + Math.round(100 * job.progress) + '%)';
-    if (job.state === 'done') { showFigures(job); $('run').disabled = false; document.body.dataset.state = 'done'; return; }
+    if (job.state === 'done') {
+      showFigures(job); $('run').disabled = false; document.body.dataset.state = 'done'; loadEarlier(); return;
+    }
     if (job.state === 'failed') { showError('run failed: ' + job.message); $('run').disabled = false; document.body.dataset.state = 'failed'; return; }
     setTimeout(() => poll(id), 500);
   } catch (err) { showError(String(err.message || err)); $('run').disabled = false; }
@@ -129,7 +131,21 @@ async function run() {
   } catch (err) { showError(String(err.message || err)); $('run').disabled = false; document.body.dataset.state = 'failed'; }
 }
 
+async function loadEarlier() {
+  try {
+    const data = await api('/api/runs');
+    const sel = $('earlier');
+    sel.replaceChildren(text('option', '—'));
+    data.runs.forEach((r) => { const o = text('option', r.id); o.value = r.id; sel.append(o); });
+    sel.onchange = () => {
+      const r = data.runs.find((x) => x.id === sel.value);
+      if (r) { showFigures(r); }
+    };
+  } catch (err) { showError('could not list earlier runs: ' + String(err.message || err)); }
+}
+
 async function init() {
+  loadEarlier();
   try {
     const data = await api('/api/scenarios');
     scenarios = data.scenarios;
@@ -161,7 +177,8 @@ INDEX = (
     "<label for=\"seed\">seed</label><input id=\"seed\" type=\"number\" value=\"1\" min=\"0\">"
     "<label for=\"until\">until (year)</label>"
     "<input id=\"until\" type=\"number\" value=\"2025\" min=\"1990\" max=\"2050\">"
-    "<span></span><div><button id=\"run\">Run</button></div></div>"
+    "<span></span><div><button id=\"run\">Run</button></div>"
+    "<label for=\"earlier\">or show an earlier run</label><select id=\"earlier\"></select></div>"
     "<div><progress id=\"bar\" max=\"1\" value=\"0\"></progress> <span id=\"status\">ready</span> "
     "<a id=\"report-link\" hidden>open the full report</a></div>"
     "<div id=\"figures\"></div></main>"

@@ -12,7 +12,7 @@ nothing is fetched from outside. Safety:
 - one run at a time (``409`` while one is running).
 
 Routes: ``GET /`` the page; ``GET /api/scenarios``; ``GET /api/scenario?file=NAME``;
-``POST /api/run``; ``GET /api/jobs/ID``; ``GET /runs/ID/report.html``;
+``POST /api/run``; ``GET /api/jobs/ID``; ``GET /api/runs`` (finished runs); ``GET /runs/ID/report.html``;
 ``GET /runs/ID/figures/NAME.png|svg``.
 """
 
@@ -215,6 +215,15 @@ class Dashboard:
             out.append(entry)
         return out
 
+    def earlier_runs(self) -> list[dict[str, Any]]:
+        """Finished runs in the runs folder (this session's and earlier ones), newest name last."""
+        out = []
+        for folder in sorted(p for p in self.runs_dir.iterdir() if p.is_dir()):
+            if _NAME.match(folder.name) and (folder / "report.html").is_file():
+                out.append({"id": folder.name, "report": f"/runs/{folder.name}/report.html",
+                            "figures": figure_list(folder.name, folder)})
+        return out
+
     def start(self, request: dict[str, Any]) -> Job:
         """Validate a run request and start it in a background thread."""
         fname = request.get("file")
@@ -373,6 +382,8 @@ class Handler(BaseHTTPRequestHandler):
             scen = read_scenario(path).table
             self._json({"file": name, "scenario": json.loads(json.dumps(scen, default=str)),
                         "interventions": json.loads(json.dumps(interventions(scen), default=str))})
+        elif parts == ["api", "runs"]:
+            self._json({"runs": dash.earlier_runs()})
         elif len(parts) == 3 and parts[:2] == ["api", "jobs"]:
             job = dash.jobs.get(parts[2])
             if job is None:
