@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from kochu.errors import KochuError
-from kochu.indicators import compare, side_by_side
+from kochu.indicators import compare, headline, side_by_side
 
 
 def table(values: dict[int, float], year: int = 2030, name: str = "x") -> pd.DataFrame:
@@ -63,3 +63,14 @@ def test_side_by_side_wide() -> None:
     assert wide.loc[(2030, "x")].tolist() == [10.0, 12.0]
     diff = side_by_side(out, "difference")
     assert diff.loc[(2030, "x"), "p"] == 2.0
+
+
+def test_headline_one_year_no_per_place_rows() -> None:
+    base = pd.concat([table({1: 10.0}), table({1: 5.0}, name="net_migration_rate.place.a"),
+                      table({1: 1.0}, year=2029)])
+    pol = pd.concat([table({1: 12.0}), table({1: 6.0}, name="net_migration_rate.place.a"),
+                     table({1: 1.0}, year=2029)])
+    top = headline(compare({"baseline": base, "p": pol}, "baseline"), 2030)
+    assert list(top.index) == ["x"]
+    assert list(top.columns) == ["baseline", "p", "p_diff", "p_diff_lo", "p_diff_hi"]
+    assert top.loc["x"].tolist() == [10.0, 12.0, 2.0, 2.0, 2.0]

@@ -56,6 +56,8 @@ def test_every_scenario_runs_the_baseline_seeds(tmp_path: Path) -> None:
     assert (row["value"], row["baseline"], row["difference"]) == (12.0, 2.0, 10.0)
     assert row["difference_lo"] == row["difference_hi"] == 10.0  # per-seed differences
     assert row["replicates"] == 3
+    top = pd.read_csv(out / "comparison_2030.csv", index_col=0)
+    assert top.loc["x", "policy_diff"] == 10.0
     meta = json.loads((out / "comparison.json").read_text())
     assert meta["baseline"] == "baseline" and meta["seeds"] == [1, 2, 3]
     assert meta["files"]["policy"].endswith("policy.toml")

@@ -9,8 +9,8 @@ Definitions live in the docstrings of :mod:`~kochu.indicators.balance`,
 :mod:`~kochu.indicators.compute`.
 """
 
-from kochu.indicators.compare import compare, side_by_side
+from kochu.indicators.compare import compare, headline, side_by_side
 from kochu.indicators.compute import compute
 from kochu.indicators.places import depopulating_towns
 
-__all__ = ["compare", "compute", "depopulating_towns", "side_by_side"]
+__all__ = ["compare", "compute", "depopulating_towns", "headline", "side_by_side"]

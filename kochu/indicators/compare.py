@@ -83,3 +83,25 @@ def side_by_side(comparison: pd.DataFrame, column: str = "value") -> pd.DataFram
     order = list(dict.fromkeys(comparison["scenario"]))
     wide = comparison.pivot_table(index=KEYS, columns="scenario", values=column, sort=True)
     return wide.reindex(columns=order)
+
+
+#: indicator families left out of the headline table (one row per settlement)
+PER_PLACE = ("net_migration_rate.place.", "town_fates.town_growth.")
+
+
+def headline(comparison: pd.DataFrame, year: int) -> pd.DataFrame:
+    """One year, national and first-level indicators only, one row per indicator: the
+    baseline's value, then per scenario its value, difference and difference band."""
+    c = comparison[(comparison["year"] == year) & ~comparison["indicator"].str.startswith(PER_PLACE)]
+    order = list(dict.fromkeys(c["scenario"]))
+    if not order:
+        return pd.DataFrame()
+    wide = c.pivot_table(index="indicator", columns="scenario",
+                         values=["value", "difference", "difference_lo", "difference_hi"], sort=True)
+    out = pd.DataFrame({order[0]: wide[("value", order[0])]})
+    for name in order[1:]:
+        out[name] = wide[("value", name)]
+        out[f"{name}_diff"] = wide[("difference", name)]
+        out[f"{name}_diff_lo"] = wide[("difference_lo", name)]
+        out[f"{name}_diff_hi"] = wide[("difference_hi", name)]
+    return out

@@ -6,6 +6,8 @@ its interventions act. Layout of ``--out DIR``::
 
     DIR/<scenario>/seed_<s>/      one run store per scenario and seed (kochu.runs.store)
     DIR/comparison.csv            side by side: kochu.indicators.compare (long table)
+    DIR/comparison_<YEAR>.csv     the last year, national and oblast indicators, one row each
+                                  (kochu.indicators.headline: values, differences, bands)
     DIR/comparison.json           what was compared: scenarios, files, seeds, scale, until
 
 The baseline is the scenario named ``baseline`` if one is given, else the first.
@@ -102,7 +104,7 @@ def run_comparison(
     """Run every scenario with the same seeds; write the run stores, ``comparison.csv`` and
     ``comparison.json`` under ``out``; return the CSV's path."""
     from kochu.atlas import load_atlas
-    from kochu.indicators import compare
+    from kochu.indicators import compare, headline
     from kochu.runs.store import atomic_write_text
 
     at = load_atlas(atlas)
@@ -143,6 +145,8 @@ def run_comparison(
     result = result[result["year"] <= last]
     path = out / "comparison.csv"
     atomic_write_text(path, result.to_csv(index=False, lineterminator="\n"))
+    top = headline(result, last)
+    atomic_write_text(out / f"comparison_{last}.csv", top.to_csv(lineterminator="\n"))
     meta = {
         "baseline": scs[0].name,
         "scenarios": [s.name for s in scs],
