@@ -19,32 +19,37 @@ DENSE_FILL = 0.5
 
 
 @numba.njit(cache=True, fastmath=True, nogil=True)
-def _dense_row_dot(m: np.ndarray, v: np.ndarray) -> np.ndarray:  # pragma: no cover (jit)
-    """``m @ v`` for C-ordered ``m`` (n_o, n_d) and ``v`` (n_d, k), single-threaded."""
+def _dense_row_dot(m: np.ndarray, vt: np.ndarray) -> np.ndarray:  # pragma: no cover (jit)
+    """``(m @ vt.T).T`` for C-ordered ``m`` (n_o, n_d) and ``vt`` (k, n_d): unit-stride
+    inner loops (vectorised), single-threaded."""
     n_o, n_d = m.shape
-    k = v.shape[1]
-    out = np.zeros((n_o, k))
-    for c in range(k):
-        for i in range(n_o):
+    k = vt.shape[0]
+    out = np.zeros((k, n_o))
+    for i in range(n_o):  # one pass over m: a row stays in cache for every column of vt
+        row = m[i]
+        for c in range(k):
+            v = vt[c]
             acc = 0.0
             for j in range(n_d):
-                acc += m[i, j] * v[j, c]
-            out[i, c] = acc
+                acc += row[j] * v[j]
+            out[c, i] = acc
     return out
 
 
 @numba.njit(cache=True, fastmath=True, nogil=True)
-def _dense_col_dot(m: np.ndarray, u: np.ndarray) -> np.ndarray:  # pragma: no cover (jit)
-    """``m.T @ u`` for C-ordered ``m`` (n_o, n_d) and ``u`` (n_o, k), single-threaded."""
+def _dense_col_dot(m: np.ndarray, ut: np.ndarray) -> np.ndarray:  # pragma: no cover (jit)
+    """``(m.T @ ut.T).T`` for C-ordered ``m`` (n_o, n_d) and ``ut`` (k, n_o)."""
     n_o, n_d = m.shape
-    k = u.shape[1]
-    out = np.zeros((n_d, k))
-    for c in range(k):
-        for i in range(n_o):
-            ui = u[i, c]
+    k = ut.shape[0]
+    out = np.zeros((k, n_d))
+    for i in range(n_o):  # one pass over m
+        row = m[i]
+        for c in range(k):
+            ui = ut[c, i]
             if ui != 0.0:
+                acc = out[c]
                 for j in range(n_d):
-                    out[j, c] += m[i, j] * ui
+                    acc[j] += row[j] * ui
     return out
 
 
@@ -88,8 +93,9 @@ def _dense_moments(w: np.ndarray, x: np.ndarray, n_o: int, n_d: int):  # pragma:
     return gram, rows, cols, rows.sum(axis=0)
 
 
-def _as_2d(v: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(v.reshape(-1, 1) if v.ndim == 1 else v, dtype=np.float64)
+def _as_rows(v: np.ndarray) -> np.ndarray:
+    """A 1-D vector or (n, k) array as C-contiguous (k, n) rows."""
+    return np.ascontiguousarray(v.reshape(1, -1) if v.ndim == 1 else v.T, dtype=np.float64)
 
 
 class Cells:
@@ -157,20 +163,20 @@ class Cells:
             return np.asarray(m.sum(axis=1)).ravel()
         if not self.dense:
             return m @ v
-        out = _dense_row_dot(m, _as_2d(v))
-        return out.ravel() if v.ndim == 1 else out
+        out = _dense_row_dot(m, _as_rows(v))
+        return out[0] if v.ndim == 1 else out.T
 
     def col_dot(self, w: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
         """``sum_i u_i w_ij`` for every destination (``u`` = ones when omitted; 1-D or (n_o, k))."""
         m = self._matrix(w)
         if u is None:
             if self.dense:
-                return _dense_col_dot(m, np.ones((self.n_o, 1))).ravel()
+                return _dense_col_dot(m, np.ones((1, self.n_o)))[0]
             return np.asarray(m.sum(axis=0)).ravel()
         if not self.dense:
             return m.T @ u
-        out = _dense_col_dot(m, _as_2d(u))
-        return out.ravel() if u.ndim == 1 else out
+        out = _dense_col_dot(m, _as_rows(u))
+        return out[0] if u.ndim == 1 else out.T
 
     def moments(self, w: np.ndarray, x: np.ndarray):
         """``(X'WX, row margins of w x (n_o, p), column margins (n_d, p), sum w x)`` for
