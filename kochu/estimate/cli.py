@@ -105,7 +105,12 @@ def register(app: typer.Typer) -> None:
             cal = C.calibrate(atlas, train_until, max_evals=max(1, max_evals // n_free), progress=tick)
         sim_fit, note, sim_values = None, "", dict(cal.values)
         if not no_sim:
-            sim_fit = C.sim_check(atlas, cal.values, cal.targets, scale=sim_scale)
+            try:
+                sim_fit = C.sim_check(atlas, cal.values, cal.targets, scale=sim_scale)
+            except Exception as exc:  # noqa: BLE001 — keep the projection's calibration if the sim fails
+                no_sim, note = True, f"The simulation check failed ({type(exc).__name__}: {exc}); not applied."
+                typer.echo(f"warning: simulation check failed: {type(exc).__name__}: {exc}", err=True)
+        if not no_sim and sim_fit is not None:
             history = [f"round 0 (projection's own calibration): simulation loss {_loss(sim_fit):,.1f}"]
             mapped_fit = cal.fit
             for k in range(sim_corrections if train_until is None else 0):
@@ -115,13 +120,17 @@ def register(app: typer.Typer) -> None:
                     cal2 = C.calibrate(atlas, train_until, max_evals=max(1, max_evals // n_free), offset=offset,
                                        start=sim_values, progress=lambda i, loss, b=bar, t=task: b.update(
                                            t, completed=min(i, max_evals), info=f"run {i}, loss {loss:,.1f}"))
-                sim2 = C.sim_check(atlas, cal2.values, cal2.targets, scale=sim_scale)
+                try:
+                    sim2 = C.sim_check(atlas, cal2.values, cal2.targets, scale=sim_scale)
+                except Exception as exc:  # noqa: BLE001 — keep the last good round
+                    history.append(f"round {k + 1}: simulation failed ({type(exc).__name__}); stopped")
+                    break
                 history.append(f"round {k + 1}: simulation loss {_loss(sim2):,.1f}")
                 if _loss(sim2) >= _loss(sim_fit):
                     history[-1] += " (not better: kept the previous round)"
                     break
                 sim_values, sim_fit, mapped_fit = dict(cal2.values), sim2, cal2.fit
-            note = (f"Final check: the agent-based simulation (kochu.sim.Sim, scale {sim_scale}, seed 1), evaluated "
+            note = note or (f"Final check: the agent-based simulation (kochu.sim.Sim, scale {sim_scale}, seed 1), evaluated "
                     "on the same targets (column `simulation`), with the parameters written as the simulation's "
                     "defaults. Output space mapping (full runs): the projection stands in for the simulation; "
                     "each round shifts its residuals by the simulation's deviations from it and recalibrates ("
