@@ -63,18 +63,36 @@ def fail(message: str, code: int = 2) -> None:
     raise SystemExit(code)
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """``name`` from click and from typer's vendored copy of click (newer typer releases)."""
+    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        from typer._click import exceptions as vendored  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - older typer uses click itself
+        return tuple(found)
+    if hasattr(vendored, name):
+        found.append(getattr(vendored, name))
+    return tuple(found)
+
+
+_EXIT = _click_classes("Exit")
+_ABORT = _click_classes("Abort")
+_USAGE = _click_classes("ClickException")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``kochu`` console script."""
     try:
         app(args=argv, standalone_mode=False, prog_name="kochu")
     except KochuError as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, exc.exit_code)
-    except click.exceptions.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
+    except _EXIT as exc:
+        raise SystemExit(getattr(exc, "exit_code", 0)) from None
+    except _ABORT:
         fail("aborted", 130)
-    except click.ClickException as exc:
-        fail(exc.format_message().replace("\n", " "), exc.exit_code)
+    except _USAGE as exc:
+        message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+        fail(message, getattr(exc, "exit_code", 2) or 2)
     except KeyboardInterrupt:
         fail("interrupted", 130)
     except (OSError, MemoryError) as exc:
