@@ -97,3 +97,9 @@ def test_real_simulation_identical_across_worker_counts(tmp_path: Path) -> None:
     bands = pd.read_parquet(tmp_path / "w1" / "bands_population_by_oblast.parquet")
     assert set(bands["key"]) >= {"Bishkek", "Naryn", "Osh city"}
     assert (bands["n"] == 2).all() and (bands["q05"] <= bands["q95"]).all()
+    # the report of an ensemble folder shows the bands (issue 8's must-show)
+    from kochu.report import build_report
+
+    html = build_report(tmp_path / "w1", shade=False, only={"ensemble_bands"}).read_text()
+    assert "Population by oblast over 2 replicates" in html
+    assert (tmp_path / "w1" / "figures" / "ensemble_bands.png").stat().st_size > 10_000

@@ -17,13 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from kochu import __version__
 from kochu.errors import KochuError, RunStoreError
 from kochu.report import charts, maps
 from kochu.report import data as rd
+from kochu.report.bands import BANDS_FILE
 from kochu.report.figures import Rendered
 from kochu.report.html import page, table_html
-from kochu.runs.store import atomic_write_bytes, atomic_write_text
+from kochu.runs.store import atomic_write_bytes, atomic_write_text, read_table
 
 REPORT = "report.html"
 FIGURES = "figures"
@@ -36,6 +39,7 @@ SECTIONS = [
      ["registration_gap", "registration_by_destination", "directions", "abroad"]),
     ("towns", "Town fates", ["town_fates"]),
     ("scenarios", "Scenario comparison", ["comparison", "comparison_difference"]),
+    ("ensemble", "Ensemble", ["ensemble_bands"]),
     ("calibration", "Calibration", ["calibration"]),
 ]
 
@@ -149,6 +153,11 @@ def resolve(folder: Path) -> tuple[Path, dict[str, Any] | None]:
     baseline's first seed, with the scenario comparison from ``comparison.csv``.
     """
     meta_path = folder / "comparison.json"
+    if (folder / BANDS_FILE).is_file() and (folder / "tasks.parquet").is_file():
+        tasks = read_table(folder, "tasks")  # also checks the ensemble's manifest
+        if tasks.empty:
+            raise RunStoreError(f"{folder / 'tasks.parquet'}: no runs in this ensemble")
+        return folder / "runs" / str(sorted(tasks["task"])[0]), None
     if (folder / "manifest.json").exists() or not meta_path.is_file():
         return folder, None
     try:
@@ -183,6 +192,8 @@ def build_report(
     if meta is not None:
         run.comparison = rd.read_comparison(out_dir / "comparison.csv")
         run.compared = meta
+    if source != out_dir and (out_dir / BANDS_FILE).is_file():
+        run.bands = pd.read_parquet(out_dir / BANDS_FILE)
     figs = render_all(run, shade=shade, progress=progress, only=only)
     write_figures(out_dir, figs)
     target = out_dir / REPORT

@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kochu.errors import RunStoreError
 from kochu.report import data as rd
+from kochu.report.bands import ensemble_bands
 from kochu.report.figures import CYCLE, KIND_COLOURS, Rendered, figure, render, thousands
 
 PEOPLE = FuncFormatter(thousands)
@@ -403,6 +404,7 @@ CHARTS = {
     "comparison": comparison,
     "comparison_difference": comparison_difference,
     "calibration": calibration,
+    "ensemble_bands": ensemble_bands,
 }
 
 

@@ -54,6 +54,8 @@ class RunData:
     atlas: Any = field(default=None, repr=False)
     #: ``comparison.json`` when the report is of a ``kochu compare`` folder
     compared: dict[str, Any] | None = None
+    #: quantile bands by oblast when the report is of a ``kochu ensemble`` folder
+    bands: pd.DataFrame | None = None
 
     @property
     def years(self) -> list[int]:
