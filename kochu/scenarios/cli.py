@@ -39,14 +39,19 @@ def compare_cmd(
     until: int | None = typer.Option(None, "--until", help="Last year (overrides the files' horizons)."),
     replicates: int | None = typer.Option(None, "--replicates", help="Seeds per scenario (first N of the baseline's seeds, or 1..N)."),
     atlas: Path | None = typer.Option(None, "--atlas", help="Atlas folder (default: Kyrgyzstan)."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Also build DIR/report.html."),
 ) -> None:
-    """Run scenarios with common random numbers and write DIR/comparison.csv."""
+    """Run scenarios with common random numbers and write DIR/comparison.csv (and the report)."""
     from kochu.scenarios.compare import run_comparison
 
     path = run_comparison(
         scenarios, out=out, scale=scale, until=until, replicates=replicates, atlas=atlas
     )
     typer.echo(f"wrote {path}")
+    if report:
+        from kochu.report import build_report
+
+        typer.echo(f"wrote {build_report(out)}")
 
 
 def register(app: typer.Typer) -> None:
