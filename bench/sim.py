@@ -160,7 +160,7 @@ def bench_full(until: int, repeats: int) -> list[dict]:
     for r in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [sys.executable, "-m", "kochu.cli", "run", "--until", str(until), "--seed", "1",
-                   "--out", str(Path(tmp) / "run")]
+                   "--out", str(Path(tmp) / "run"), "--no-report"]
             t0 = time.perf_counter()
             ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -197,8 +198,14 @@ class Sim:
         self._displacements.append((idx, float(fraction), float(months)))
         self.displacement_return_months = float(months)
 
-    def run(self, until: int | None = None) -> Sim:
-        """Advance month by month to 1 January ``until`` (default: the end year)."""
+    def run(self, until: int | None = None, checkpoint: str | Path | None = None,
+            checkpoint_seconds: float = 0.0) -> Sim:
+        """Advance month by month to 1 January ``until`` (default: the end year).
+
+        With ``checkpoint`` (a folder), the state is saved there atomically at each year
+        boundary before ``until`` (only the latest is kept; at most one every
+        ``checkpoint_seconds`` of wall time), so :meth:`restore` can resume after a crash.
+        """
         if self.finalized:
             raise KochuError("Sim.run(): the run is finalized and cannot continue (make a new Sim)")
         if not self.initialized:
@@ -210,6 +217,15 @@ class Sim:
             raise KochuError(f"until {until} is before the current year {self.year}")
         n_steps = (until - self.year) * 12 - (self.month - 1)
         t0 = time.perf_counter()
+        last_ck = [time.monotonic()]
+
+        def after_step() -> None:
+            if checkpoint is not None and self.month == 1 and self.year < until:
+                now = time.monotonic()
+                if now - last_ck[0] >= checkpoint_seconds:
+                    self.save_checkpoint(checkpoint, until, elapsed=time.perf_counter() - t0)
+                    last_ck[0] = time.monotonic()
+
         if self.progress and n_steps > 0:
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -218,12 +234,41 @@ class Sim:
                 task = bar.add_task("sim", total=n_steps, date=f"{self.year}-{self.month:02d}")
                 for _ in range(n_steps):
                     self.step()
+                    after_step()
                     bar.update(task, advance=1, date=f"{self.year}-{self.month:02d}")
         else:
             for _ in range(n_steps):
                 self.step()
+                after_step()
         self._snapshot()
         self.timing["seconds"] += time.perf_counter() - t0
+        return self
+
+    def save_checkpoint(self, folder: str | Path, until: int, elapsed: float = 0.0) -> Path:
+        """Save the state between two steps to ``FOLDER/state.npz`` (see :mod:`kochu.sim.checkpoint`)."""
+        from kochu.sim import checkpoint as ck
+
+        seconds = self.timing["seconds"]
+        self.timing["seconds"] = seconds + elapsed  # the checkpoint's timing includes this segment
+        try:
+            path = ck.save(self, folder, until)
+        finally:
+            self.timing["seconds"] = seconds
+        pause = float(os.environ.get("KOCHU_CHECKPOINT_PAUSE", "0") or 0)
+        if pause > 0:  # a testing hook: crash tests get time to kill the run between checkpoints
+            time.sleep(pause)
+        return path
+
+    def restore(self, folder: str | Path, until: int | None = None) -> Sim:
+        """Continue from the checkpoint in ``folder`` (made by a run with the same options and
+        ``until``; otherwise a one-line :class:`~kochu.errors.KochuError`)."""
+        from kochu.sim import checkpoint as ck
+
+        if self.finalized:
+            raise KochuError("Sim.restore(): the run is finalized")
+        if not self.initialized:
+            self.init()
+        ck.load(self, folder, self.end if until is None else int(until))
         return self
 
     def finalize(self) -> Results:
