@@ -237,7 +237,13 @@ def apply(
             family = code == FAMILY_MOVE
             key_id = hh[i] if family else pid[i]
             d = home[i] if code == DISP_RETURN else dst[i]
-            if code == DISP_RETURN:  # back home after a displacement: not a migration
+            if code == DISP_RETURN:  # back home after a displacement: a move host → home
+                true_flow[p, d] += 1
+                tally[4] += 1
+                if reg[i] != d and uniform(k_reg, pid[i]) < p_reg[d]:
+                    reg_flow[reg[i], d] += 1
+                    tally[5] += 1
+                    reg[i] = d
                 place[i] = d
                 status[i] = INFORMAL if informal[d] else PRESENT
             elif st == ABROAD:  # a family member abroad: the family's new home is theirs
@@ -348,23 +354,30 @@ def unit_sums(n, t, born, sex, place, status, eth, unit, mshape, fshape, fert_et
     return nu, ss, fs
 
 
-@nb.njit(parallel=True, cache=True)
-def displace(n, keys, hh, place, home, status, hit, fraction, host):
-    """Displace a ``fraction`` of households present in places with ``hit`` to ``host[place]``."""
+@nb.njit(cache=True)
+def displace(n, keys, pid, hh, place, home, reg, status, hit, fraction, host, p_reg, true_flow, reg_flow):
+    """Displace a ``fraction`` of households present in places with ``hit`` to ``host[place]``.
+
+    Each displaced person is a move ``place → host`` in the flows (true), registered at the
+    host with the host's registration probability ``p_reg`` (as any move); returns
+    (moves, registered moves). Serial: only months with a displacement event call it.
+    """
     k = keys[8]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    moved = np.zeros(n_chunks, np.int64)
-    for c in nb.prange(n_chunks):
-        lo = c * CHUNK
-        hi = min(n, lo + CHUNK)
-        cnt = 0
-        for i in range(lo, hi):
-            st = status[i]
-            if (st == PRESENT or st == INFORMAL) and hit[place[i]]:
-                if uniform(k, hh[i]) < fraction[place[i]]:
-                    home[i] = place[i]
-                    place[i] = host[place[i]]
-                    status[i] = DISPLACED
-                    cnt += 1
-        moved[c] = cnt
-    return moved.sum()
+    moved = 0
+    registered = 0
+    for i in range(n):
+        st = status[i]
+        if (st == PRESENT or st == INFORMAL) and hit[place[i]]:
+            p = place[i]
+            if uniform(k, hh[i]) < fraction[p]:
+                d = host[p]
+                home[i] = p
+                place[i] = d
+                status[i] = DISPLACED
+                true_flow[p, d] += 1
+                moved += 1
+                if reg[i] != d and uniform2(k, pid[i]) < p_reg[d]:
+                    reg_flow[reg[i], d] += 1
+                    reg[i] = d
+                    registered += 1
+    return moved, registered

@@ -10,12 +10,20 @@ from kochu.runs.store import RunStore
 
 
 def _indicators(sim: Any, tables: dict) -> Any:
-    """``kochu.indicators.compute`` on the run's tables, when that module exists."""
+    """``kochu.indicators.compute`` on the run's tables, when that module exists, with the
+    scenario's context (legalisations with services, added capital housing) when the run has
+    a scenario object (:func:`kochu.scenarios.context.indicator_context`)."""
     if importlib.util.find_spec("kochu.indicators.compute") is None:
         return None
     from kochu.indicators.compute import compute
 
-    return compute(tables, sim.atlas)
+    context: dict[str, Any] = {}
+    scenario = getattr(sim, "scenario_obj", None)
+    if scenario is not None:
+        from kochu.scenarios.context import indicator_context
+
+        context = indicator_context(scenario, sim.year - 1)  # the run reached 1 January sim.year
+    return compute(tables, sim.atlas, **context)
 
 
 def write_run(sim: Any, out: Path) -> Path:

@@ -27,7 +27,8 @@ from kochu.sim.world import World, build_world
 LOOP_ORDER = (
     "1 demography — monthly birth and death probabilities by oblast, age and sex from the atlas's crude rates",
     "2 drivers and interventions — January: legalisation of informal settlements, migrant networks; "
-    "every month: each intervention's step(sim), then the push–pull utility, destination tables and hazards",
+    "every month: each intervention's step(sim), then the push–pull utility, destination tables and hazards, "
+    "then the month's dated events (legalisations; displacements to the nearest settlement, counted as moves)",
     "3 decisions — one fused pass: every person draws death / work abroad / move / return / late registration, "
     "every household draws emigration / a whole-family move (remittance-funded when it can pay), women draw births",
     "4 moves and housing — actors applied in slot order; arrivals in the capital take formal housing while "
@@ -94,6 +95,7 @@ class Sim:
             raise KochuError(f"end {end} is not after start {start}")
         self.atlas = atlas
         scenario_ivs: list[Any] = []
+        self.scenario_obj: Any = None  # a kochu.scenarios.Scenario when one was given
         if isinstance(scenario, str | Path):
             from kochu.scenarios import load_scenario
 
@@ -307,8 +309,9 @@ class Sim:
         p_late = p_late * self.late_registration_multiplier
         return {"cdf": cdf, "hz": hz, "p_reg": p_reg, "p_late": p_late}
 
-    def _events(self, keys: np.ndarray) -> None:
-        """Dated events of this month (drivers) and displacement requests (interventions)."""
+    def _events(self, keys: np.ndarray, p_reg: np.ndarray) -> tuple[int, int]:
+        """Dated events of this month (drivers) and displacement requests (interventions);
+        returns the displacement (moves, registered moves), already in this year's flows."""
         reqs = list(self._displacements)
         self._displacements.clear()
         for kind, idx, fraction, months in self.dec.events_at(self.year, self.month):
@@ -319,6 +322,7 @@ class Sim:
                 self.displacement_return_months = float(months or self.params["displacement_return_months"])
                 reqs.append((idx, float(fraction), self.displacement_return_months))
         p, w = self.people, self.world
+        moves = registered = 0
         for idx, frac, _months in reqs:
             hit = np.zeros(w.n, np.bool_)
             hit[idx] = True
@@ -326,7 +330,11 @@ class Sim:
             hours = np.where(np.eye(w.n, dtype=bool), np.inf, w.hours)
             hours[:, w.informal] = np.inf
             host = np.argmin(hours, axis=1).astype(np.int16)
-            K.displace(p.n, keys, p.hh, p.place, p.home, p.status, hit, fraction, host)
+            tflow, rflow = self.results.flow_matrices(self.year)
+            m, r = K.displace(p.n, keys, p.pid, p.hh, p.place, p.home, p.reg, p.status, hit, fraction, host,
+                              p_reg, tflow, rflow)
+            moves, registered = moves + int(m), registered + int(r)
+        return moves, registered
 
     def _bounds(self, p_death: np.ndarray, p_birth: np.ndarray, hz: dict, p_late: np.ndarray) -> tuple:
         """Upper bounds of each place's hazards beyond death (the decide kernel's fast path for
@@ -351,7 +359,7 @@ class Sim:
         tb = self._tables()
         hz = tb["hz"]
         keys = self._keys()
-        self._events(keys)
+        displaced = self._events(keys, tb["p_reg"])
         # 3 decisions
         n = p.n
         nch = (n + K.CHUNK - 1) // K.CHUNK
@@ -400,6 +408,7 @@ class Sim:
             room = float("inf")
         tflow, rflow = self.results.flow_matrices(self.year)
         tally = np.zeros(8, np.int64)
+        tally[4], tally[5] = displaced  # displacement moves of this month's events
         m = K.apply(
             actors, self.tm, keys, p.next_pid, p.n_hh0, p.pid, p.born, p.sex, p.hh, p.place, p.home, p.reg,
             p.origin, p.eth, p.edu, p.status, p.moved, p.hh_savings, act, dst, n, w.informal, w.capital,
