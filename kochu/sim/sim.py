@@ -46,6 +46,9 @@ class Sim:
     :meth:`run` (``until=YEAR`` advances the clock to 1 January YEAR; may be called again to
     continue) → :meth:`finalize` (returns :class:`~kochu.sim.results.Results`; the run cannot
     be continued after it) → :meth:`write` (run store + CSV exports).
+    ``run(until, checkpoint=DIR)`` saves the whole loop state at year boundaries
+    (:mod:`kochu.sim.checkpoint`); :meth:`restore` ``(DIR, until)`` on a new ``Sim`` with the
+    same options continues from there with the same results as a straight run.
 
     Loop order of one month (``Sim.loop_order()`` prints it)::
 
