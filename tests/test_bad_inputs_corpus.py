@@ -1,0 +1,134 @@
+"""The corpus of malformed inputs (issue 9): its size, its coverage, and the CLI-option cases.
+
+``tests/bad_inputs/`` holds four kinds of malformed input, each rejected with ONE stderr line
+``kochu: error: …`` naming the file/option, field and expected value, a non-zero exit, no
+traceback and no partial output:
+
+* ``atlas/<case>/`` — overlays on the mini atlas plus ``expected.txt`` (``test_atlas_load.py``);
+* ``scenarios/*.toml`` — scenario files (``test_scenarios_bad_inputs.py``);
+* ``flows/*.csv`` — OD tables for ``kochu flows fit`` (``test_flows_cli.py``);
+* ``cli/*.txt`` — command lines, run here. Format, one ``key: value`` per line (``#`` comments)::
+
+      argv: run --until 1900 --out {tmp}/out      # the kochu arguments ({tmp}, {root} expanded)
+      expect: --until 1900: expected a year ...   # regex the error line must match (after the prefix)
+      write: {tmp}/run/manifest.json | TEXT       # optional setup: create a file with TEXT
+      absent: {tmp}/out                           # optional: a path that must not exist afterwards
+
+  Each case runs in a fresh temporary folder (also the working directory); besides the
+  ``absent`` paths, the folder must hold exactly the files the setup wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, run_kochu
+
+BAD = ROOT / "tests" / "bad_inputs"
+CLI_CASES = sorted((BAD / "cli").glob("*.txt"))
+MIN_CORPUS = 60
+
+
+def atlas_cases() -> list[Path]:
+    return sorted(p for p in (BAD / "atlas").iterdir() if p.is_dir())
+
+
+def scenario_cases() -> list[Path]:
+    return sorted((BAD / "scenarios").glob("*.toml"))
+
+
+def flow_cases() -> list[Path]:
+    return sorted((BAD / "flows").glob("*.csv"))
+
+
+def corpus() -> dict[str, list[Path]]:
+    return {"atlas": atlas_cases(), "scenarios": scenario_cases(), "flows": flow_cases(), "cli": CLI_CASES}
+
+
+def parse_case(path: Path) -> dict[str, list[str]]:
+    """The ``key: value`` lines of a CLI case (keys may repeat: ``write``, ``absent``)."""
+    spec: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        assert sep and key.strip() in {"argv", "expect", "write", "absent"}, f"{path.name}: bad line {line!r}"
+        spec.setdefault(key.strip(), []).append(value.strip())
+    assert len(spec.get("argv", [])) == 1 and len(spec.get("expect", [])) == 1, f"{path.name}: need argv and expect"
+    return spec
+
+
+def test_corpus_has_at_least_60_malformed_inputs():
+    sizes = {k: len(v) for k, v in corpus().items()}
+    total = sum(sizes.values())
+    print(f"malformed inputs: {sizes} = {total}")
+    assert all(sizes.values()), sizes
+    assert total >= MIN_CORPUS, f"only {total} malformed inputs in tests/bad_inputs ({sizes}); expected ≥ {MIN_CORPUS}"
+
+
+def test_every_corpus_entry_has_an_expected_message():
+    """A file in the corpus that no test checks would count without being tested."""
+    from tests import test_flows_cli, test_scenarios_bad_inputs
+
+    no_expect = [p.name for p in atlas_cases() if not (p / "expected.txt").is_file()]
+    assert not no_expect, f"atlas cases without expected.txt: {no_expect}"
+    scen = {p.name for p in scenario_cases()} - set(test_scenarios_bad_inputs.EXPECTED)
+    assert not scen, f"scenario files not in test_scenarios_bad_inputs.EXPECTED: {sorted(scen)}"
+    flows = {p.name for p in flow_cases()} - set(test_flows_cli.CASES)
+    assert not flows, f"flow tables not in test_flows_cli.CASES: {sorted(flows)}"
+    for p in CLI_CASES:
+        re.compile(parse_case(p)["expect"][0])
+
+
+def _tree(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def _run_case(path: Path) -> tuple[Path, dict, object, set[str], set[str], dict[str, bool]]:
+    spec = parse_case(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        subst = {"{tmp}": tmp, "{root}": str(ROOT)}
+
+        def expand(s: str) -> str:
+            for k, v in subst.items():
+                s = s.replace(k, v)
+            return s
+
+        for w in spec.get("write", []):
+            target, _, text = w.partition("|")
+            f = Path(expand(target.strip()))
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(text.strip(), encoding="utf-8")
+        before = _tree(Path(tmp))
+        proc = run_kochu(*shlex.split(expand(spec["argv"][0])), cwd=Path(tmp), timeout=300)
+        after = _tree(Path(tmp))
+        absent = {a: Path(expand(a)).exists() for a in spec.get("absent", [])}
+    return path, spec, proc, before, after, absent
+
+
+@pytest.fixture(scope="module")
+def cli_results() -> dict[str, tuple]:
+    """Run every CLI case once (two at a time: each is a fresh interpreter)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return {r[0].name: r for r in pool.map(_run_case, CLI_CASES)}
+
+
+@pytest.mark.parametrize("case", [p.name for p in CLI_CASES])
+def test_cli_case_rejected_with_one_line(case, cli_results):
+    _path, spec, proc, before, after, absent = cli_results[case]
+    argv = spec["argv"][0]
+    assert proc.returncode != 0, f"{case}: `kochu {argv}` exited 0\nstdout: {proc.stdout[-500:]}"
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, f"{case}: traceback\n{proc.stderr}"
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"{case}: expected exactly one stderr line, got {len(lines)}:\n{proc.stderr}"
+    assert lines[0].startswith("kochu: error: "), lines[0]
+    msg = lines[0][len("kochu: error: "):]
+    assert re.search(spec["expect"][0], msg), f"{case}: {msg!r} does not match {spec['expect'][0]!r}"
+    assert not any(absent.values()), f"{case}: partial output left behind: {[a for a, e in absent.items() if e]}"
+    assert after == before, f"{case}: files created: {sorted(after - before)}"
