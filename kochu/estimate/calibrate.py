@@ -157,10 +157,10 @@ def latest_stock(atlas, year: int) -> tuple[int, str] | None:
 
 
 def defaults() -> dict[str, float]:
-    """Starting values: the simulation's defaults and the projection's default weight."""
-    from kochu.sim.params import Params
+    """Starting values: the simulation's hand-set values and the projection's default weight."""
+    from kochu.sim.params import HAND_SET
 
-    p = Params().to_dict()
+    p = HAND_SET
     out = {k: p[k] for k in FREE if k not in PROJECTION_ONLY}
     out["north_weight"] = DemographyOptions().north_weight
     return {k: float(np.clip(v, FREE[k].lo, FREE[k].hi)) for k, v in out.items()}
@@ -233,12 +233,19 @@ def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
 
 
 def write_defaults(cal: Calibration, atlas, path: Path = CALIBRATED,
-                   projection_values: Mapping[str, float] | None = None) -> Path:
-    """Write the calibrated simulation parameters (the defaults ``kochu run`` should use).
+                   projection_values: Mapping[str, float] | None = None,
+                   parameters: Mapping[str, float] | None = None, note: str = "",
+                   method: str = "scipy.optimize.least_squares (trf) on standardised log errors; projection inner loop",
+                   extra: Mapping[str, object] | None = None) -> Path:
+    """Write the calibrated simulation parameters (the defaults ``kochu run`` uses).
 
     ``projection_values``: the projection's own calibration (its forecasts use them), if it differs.
+    ``parameters``: the simulation defaults to write, if not ``cal.values`` (e.g. the
+    simulation-direct fit of :mod:`kochu.estimate.simfit`); ``note`` says how they were chosen.
     """
     sim, proj = split(cal.values)
+    if parameters is not None:
+        sim = {k: v for k, v in parameters.items() if k not in PROJECTION_ONLY}
     doc = {
         "description": "Simulation parameters calibrated by `kochu calibrate` (kochu.estimate.calibrate); "
                        "keys are kochu.sim.params names. `projection` holds projection-only settings.",
@@ -250,7 +257,9 @@ def write_defaults(cal: Calibration, atlas, path: Path = CALIBRATED,
         "start_loss": round(cal.start_loss, 4),
         "targets": len(cal.targets),
         "atlas_data_hash": atlas.data_hash,
-        "method": "scipy.optimize.least_squares (trf) on standardised log errors; projection inner loop",
+        "method": method,
+        **({"note": note} if note else {}),
+        **dict(extra or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from kochu.errors import KochuError
+from kochu.estimate.targets import fit_table
 
 LAST_DATA_YEAR = 2015
 
@@ -77,6 +78,9 @@ def register(app: typer.Typer) -> None:
         sim_corrections: int = typer.Option(1, "--sim-corrections", min=0, help="Rounds of output space "
                                             "mapping: recalibrate the projection shifted by the sim's deviations."),
         no_sim: bool = typer.Option(False, "--no-sim", help="Skip the final agent-based simulation check."),
+        sim_fit_runs: int = typer.Option(120, "--sim-fit", min=0, help="Budget of small-scale simulation runs for the "
+                                    "direct fit on the simulation with the seed's facts as constraints (full "
+                                    "runs only; 0 = keep the space-mapped projection's values)."),
         forecast_until: int = typer.Option(2050, "--forecast-until", help="Last forecast year (≤ 2050)."),
         write_defaults: bool = typer.Option(True, "--write-defaults/--no-write-defaults",
                                             help="Write kochu/estimate/data/calibrated.json (full runs only)."),
@@ -136,6 +140,10 @@ def register(app: typer.Typer) -> None:
                     "each round shifts its residuals by the simulation's deviations from it and recalibrates ("
                     + "; ".join(history) + "). The simulation models international moves as behaviours "
                     "(emigration, labour abroad); the projection takes them from the sourced national series.")
+        chosen_params, defaults_note, final_fit, sim_extra = None, "", None, []
+        if not no_sim and sim_fit_runs > 0 and train_until is None:
+            chosen_params, defaults_note, final_fit, sim_extra = _sim_fit(atlas, cal, sim_values, sim_scale,
+                                                                         sim_fit_runs)
         proj = C.Projector(atlas, last_data_year=train_until or LAST_DATA_YEAR)
         full = proj.outputs(cal.values, forecast_until, jump_off=C.latest_stock(atlas, train_until or LAST_DATA_YEAR))
         forecast = _forecast_table(atlas, full)
@@ -165,17 +173,83 @@ def register(app: typer.Typer) -> None:
             backtest.to_csv(out / "backtest.csv", index_label="unit")
         else:
             backtest = _collect_backtests(out)
+        projection_final = None
+        extra = sim_extra + extra
+        if chosen_params is not None:
+            sim_fit = final_fit.fit
+            vals = {**chosen_params, **C.split(cal.values)[1]}
+            projection_final = fit_table(cal.targets, proj.outputs(vals, max(t.year for t in cal.targets) + 1))
+            note = (f"Final check: the agent-based simulation (kochu.sim.Sim, scale {sim_scale}, seed 1) with the "
+                    "written defaults, on the same targets (column `simulation`); `projection_final` = the "
+                    "projection with those defaults. " + defaults_note)
         path = write_report(cal, atlas, out, command.strip(), sim_fit, backtest, forecast, undercount, note, extra,
-                            sim_values=sim_values)
+                            sim_values=sim_values if chosen_params is None else chosen_params,
+                            projection_final=projection_final)
         sim_cal = replace(cal, values=sim_values)
-        C.write_defaults(sim_cal, atlas, out / "calibrated.json", projection_values=cal.values)
+        kw = {} if chosen_params is None else {
+            "parameters": chosen_params, "note": defaults_note,
+            "method": "kochu.estimate.simfit: scipy.optimize.least_squares (trf) on the agent-based simulation "
+                      f"(scale {sim_scale}, seed 1): standardised log errors + the seed's facts as hinge constraints",
+            "extra": {"simulation_loss": round(final_fit.target_loss, 4),
+                      "simulation_fact_penalty": round(final_fit.fact_loss, 4),
+                      "facts_kept": f"{final_fit.facts_ok}/{len(final_fit.facts)}"}}
+        C.write_defaults(sim_cal, atlas, out / "calibrated.json", projection_values=cal.values, **kw)
         if train_until is None and write_defaults:
-            C.write_defaults(sim_cal, atlas, projection_values=cal.values)
+            C.write_defaults(sim_cal, atlas, projection_values=cal.values, **kw)
         typer.echo(f"loss {cal.start_loss:,.1f} -> {cal.loss:,.1f} over {len(cal.targets)} targets; report: {path}")
         if backtest is not None and "MAPE %" in backtest.index:
             m = backtest.loc["MAPE %"]
             typer.echo(f"backtest MAPE of shares: model {m['model']:.2f} %, persistence {m['persistence']:.2f} %, "
                        f"trend {m['trend']:.2f} %")
+
+
+def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int):
+    """Fit on the simulation with facts as constraints; choose among hand-set, mapped, fitted.
+
+    Returns (parameters to write, note, chosen evaluation, extra report sections).
+    """
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from kochu.estimate import calibrate as C
+    from kochu.estimate import simfit as SF
+    from kochu.sim.params import HAND_SET
+
+    hand = dict(HAND_SET)
+    with Progress(TextColumn("simulation fit: {task.fields[info]}"), BarColumn(), transient=True) as bar:
+        task = bar.add_task("sf", total=runs, info="")
+        sc = SF.calibrate_sim(atlas, hand, scale=scale, max_runs=runs, progress=lambda i, loss, best: bar.update(
+            task, completed=i, info=f"run {i}, loss {loss:,.1f} (best {best:,.1f})"))
+    cands = {"hand-set": sc.start,
+             "projection (space-mapped)": SF.evaluate(atlas, {**hand, **C.split(mapped)[0]}, cal.targets, scale),
+             "simulation fit": sc.best}
+    name = SF.choose(cands)
+    chosen = cands[name]
+    keys = list(SF.SIM_FREE)
+    params = {k: round(chosen.values[k], 6) for k in keys}
+    note = (f"Defaults chosen among {', '.join(cands)} by facts kept, then simulation loss: **{name}** "
+            f"({chosen.facts_ok}/{len(chosen.facts)} facts, target loss {chosen.target_loss:,.1f}). "
+            f"Simulation fit: {sc.evaluations} runs, {sc.seconds:.0f} s, loss {sc.start.loss:,.1f} → "
+            f"{sc.best.loss:,.1f} (targets + fact penalties).")
+    if name == "hand-set":
+        note += " The fitted sets were not better on the facts and targets: the hand-set values are written."
+    prow = pd.DataFrame([{"parameter": k, "hand-set": hand[k], "projection (space-mapped)": cands[
+        "projection (space-mapped)"].values[k], "simulation fit": sc.best.values[k], "written": params[k],
+        "bounds": f"[{SF.SIM_FREE[k].lo:g}, {SF.SIM_FREE[k].hi:g}]"} for k in keys])
+    other = "hand-set" if name != "hand-set" else "simulation fit"
+    wins = SF.wins_table(name, chosen, other, cands[other])
+    counts = wins["closer"].value_counts().to_dict()
+    extra = [
+        ("Calibration on the simulation (facts as constraints)",
+         "kochu.estimate.simfit: the agent-based simulation itself (scale "
+         f"{scale}, seed 1, to 2016) scored on every target plus the seed's facts (issue 4) as hinge "
+         "penalties; `scipy.optimize.least_squares` from the hand-set values. " + note, SF.summary_table(cands)),
+        ("Parameters of the simulation (written defaults)", "", prow),
+        ("The seed's facts under each set", "Net internal migration between first-level units 1989-2009 "
+         "(people), inter-oblast peak ratio, unregistered shares 1999-2009, mining-town change 1989-2009.",
+         SF.facts_comparison(cands)),
+        (f"Which targets each set wins ({name} vs {other})", f"Closer to the observation: {counts}.", wins),
+    ]
+    return params, note, chosen, extra
 
 
 def _loss(fit: pd.DataFrame) -> float:

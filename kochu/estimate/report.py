@@ -97,13 +97,45 @@ def plots(cal: Calibration, atlas, out: Path, sim_fit: pd.DataFrame | None = Non
     return ["populations.png", "fit_errors.png", "moves.png"]
 
 
+#: the agent-based forecast committed beside the report (``kochu run`` with the default parameters)
+SIM_FORECAST = "forecast_population_by_oblast.csv"
+SIM_BANDS = "forecast_bands_population_by_oblast.csv"
+
+
+def sim_forecast_section(out: Path) -> list[str]:
+    """Report lines for the agent-based forecast files in ``out`` (if present; see their ``command``)."""
+    lines: list[str] = []
+    f = out / SIM_FORECAST
+    if f.is_file():
+        df = pd.read_csv(f)
+        cmd = "; ".join(dict.fromkeys(df["command"])) if "command" in df else ""
+        table = df.pivot_table(index="oblast", columns="year", values=["population", "population_permanent"])
+        table.columns = [f"{m} {y}" for m, y in table.columns]
+        lines += ["## Forecast from the default model (agent-based simulation)", "",
+                  f"`{SIM_FORECAST}`: `population_by_oblast.csv` rows for 2022 and 2030 (1 January) of "
+                  f"`{cmd}` — the simulation with the default parameters (the calibrated file above). "
+                  "`population` = present, `population_permanent` = present + residents temporarily abroad.", "",
+                  _md_table(table.reset_index(), "{:,.0f}"), ""]
+    b = out / SIM_BANDS
+    if b.is_file():
+        df = pd.read_csv(b)
+        cmd = "; ".join(dict.fromkeys(df["command"])) if "command" in df else ""
+        lines += ["### Ensemble bands", "",
+                  f"`{SIM_BANDS}`: rows for 2022 and 2030 of `bands_population_by_oblast.parquet` from `{cmd}`.",
+                  "", _md_table(df.drop(columns=["command"], errors="ignore"), "{:,.0f}"), ""]
+    return lines
+
+
 def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.DataFrame | None = None,
                  backtest: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None,
                  undercount: pd.DataFrame | None = None, sim_note: str = "",
-                 extra: list[tuple[str, str, pd.DataFrame]] = (), sim_values: dict[str, float] | None = None) -> Path:
+                 extra: list[tuple[str, str, pd.DataFrame]] = (), sim_values: dict[str, float] | None = None,
+                 projection_final: pd.DataFrame | None = None) -> Path:
     """Write fit.csv, plots and report.md into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     fit = cal.fit.copy()
+    if projection_final is not None:
+        fit["projection_final"] = projection_final["fitted"].to_numpy()
     if sim_fit is not None:
         fit["simulation"] = sim_fit["fitted"].to_numpy()
         fit["simulation_error"] = sim_fit["error"].to_numpy()
@@ -117,7 +149,7 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
     for k in FREE:
         unit = "" if k in PROJECTION_ONLY else DEFAULTS[k].unit
         prows.append({"parameter": k, "start": cal.start_values[k], "calibrated (projection)": cal.values[k],
-                      "simulation defaults": (sim_values or cal.values)[k],
+                      "simulation defaults": (sim_values or cal.values).get(k, np.nan),
                       "bounds": f"[{FREE[k].lo:g}, {FREE[k].hi:g}]", "unit": unit,
                       "engine": "projection" if k in PROJECTION_ONLY else "sim + projection"})
     within = (fit["error"].abs() <= fit["sigma"]).mean() * 100
@@ -175,6 +207,7 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
                             .pivot(index="oblast", columns="year", values="population_permanent")
                             .reset_index(), "{:,.0f}"),
                   ""]
+    lines += sim_forecast_section(out)
     lines += ["## Sources of the targets", ""]
     for src in dict.fromkeys(cal.fit["source"]):
         lines.append(f"- {src}")

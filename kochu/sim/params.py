@@ -8,12 +8,22 @@ Every behavioural coefficient lives here, one line per parameter: name, value, u
 explicitly in :mod:`kochu.sim.decisions` and :mod:`kochu.sim.demography`.
 
 ``Params(**overrides)`` rejects unknown keys and lists the valid ones.
+
+**Defaults.** The values above are the *hand-set* values (:data:`HAND_SET`). ``kochu calibrate``
+writes fitted values to ``kochu/estimate/data/calibrated.json``; its ``parameters`` block
+replaces the hand-set values it names (:func:`defaults`), and explicit overrides
+(``Params(name=value)``, a scenario's ``parameters`` table) win over both. Every ``Params``
+records where its defaults came from (``defaults_source``, for the run manifest).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from kochu.errors import KochuError
@@ -107,6 +117,52 @@ DEFAULTS: dict[str, Param] = {
 }
 # fmt: on
 
+#: the hand-set values above (before any calibration)
+HAND_SET: dict[str, float] = {k: float(p.value) for k, p in DEFAULTS.items()}
+#: the calibrated defaults written by ``kochu calibrate`` (its ``parameters`` block)
+CALIBRATED_FILE = Path(__file__).resolve().parent.parent / "estimate" / "data" / "calibrated.json"
+
+
+@lru_cache(maxsize=8)
+def _read_defaults(path: str, mtime_ns: int) -> tuple[tuple[tuple[str, float], ...], str]:
+    text = Path(path).read_text()
+    try:
+        block = json.loads(text)["parameters"]
+        if not isinstance(block, dict):
+            raise TypeError("not an object")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KochuError(f"{path}: expected a JSON object with a 'parameters' object ({exc})") from None
+    values: dict[str, float] = {}
+    for name, v in block.items():
+        if name not in DEFAULTS:
+            raise KochuError(f"{path}: parameters.{name}: unknown parameter (valid: {', '.join(sorted(DEFAULTS))})")
+        try:
+            fv = float(v)
+        except (TypeError, ValueError):
+            fv = float("nan")
+        if fv != fv or fv in (float("inf"), float("-inf")):
+            raise KochuError(f"{path}: parameters.{name}: expected a finite number ({DEFAULTS[name].unit}), got {v!r}")
+        values[name] = fv
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    shown = Path(path)
+    root = Path(__file__).resolve().parent.parent.parent
+    if shown.is_relative_to(root):
+        shown = shown.relative_to(root)
+    return tuple(values.items()), f"{shown} (sha256 {digest}; {len(values)} calibrated, the rest hand-set)"
+
+
+def defaults(path: Path | str | None = None) -> tuple[dict[str, float], str]:
+    """The default parameter values and where they come from.
+
+    Hand-set values (:data:`HAND_SET`) with the ``parameters`` block of ``path`` (default
+    :data:`CALIBRATED_FILE`) over them; without that file, the hand-set values alone.
+    """
+    p = Path(path) if path is not None else CALIBRATED_FILE
+    if not p.is_file():
+        return dict(HAND_SET), "hand-set (kochu/sim/params.py; no calibrated file)"
+    items, source = _read_defaults(str(p), p.stat().st_mtime_ns)
+    return {**HAND_SET, **dict(items)}, source
+
 
 class Params(Mapping[str, float]):
     """The closed set of simulation parameters (immutable mapping name → value).
@@ -119,6 +175,7 @@ class Params(Mapping[str, float]):
     """
 
     def __init__(self, values: Mapping[str, Any] | None = None, **overrides: Any) -> None:
+        base, self.defaults_source = defaults()
         merged = {**(values or {}), **overrides}
         unknown = sorted(set(merged) - set(DEFAULTS))
         if unknown:
@@ -127,7 +184,7 @@ class Params(Mapping[str, float]):
             )
         vals: dict[str, float] = {}
         for name, p in DEFAULTS.items():
-            v = merged.get(name, p.value)
+            v = merged.get(name, base[name])
             try:
                 fv = float(v)
             except (TypeError, ValueError):
@@ -136,6 +193,7 @@ class Params(Mapping[str, float]):
                 raise KochuError(f"parameter '{name}': expected a finite number ({p.unit}), got {v!r}")
             vals[name] = fv
         self._values = vals
+        self._defaults = base
 
     def __getitem__(self, key: str) -> float:
         try:
@@ -158,5 +216,5 @@ class Params(Mapping[str, float]):
         return dict(self._values)
 
     def __repr__(self) -> str:
-        changed = {k: v for k, v in self._values.items() if v != DEFAULTS[k].value}
+        changed = {k: v for k, v in self._values.items() if v != self._defaults[k]}
         return f"Params({changed})"
