@@ -129,15 +129,16 @@ def _restore_results(res: Any, z: Any) -> None:
         r.ravel()[idx] = z[f"res.flow_reg.{y}"]
 
 
-def save(sim: Any, folder: str | Path, until: int) -> Path:
-    """Write the state of ``sim`` (between two steps) to ``FOLDER/state.npz`` atomically."""
+def snapshot(sim: Any, until: int) -> dict[str, np.ndarray]:
+    """A copy of the state of ``sim`` between two steps (arrays + pickled metadata), ready for
+    :func:`write` (which may run in another thread while the simulation goes on)."""
     p = sim.people
-    arrays: dict[str, np.ndarray] = {f"people.{k}": v for k, v in p.columns().items()}
-    arrays["people.hh_savings"] = p.hh_savings
+    arrays: dict[str, np.ndarray] = {f"people.{k}": v.copy() for k, v in p.columns().items()}
+    arrays["people.hh_savings"] = p.hh_savings.copy()
     for name in _SIM_ARRAYS:
-        arrays[f"sim.{name}"] = np.asarray(getattr(sim, name))
+        arrays[f"sim.{name}"] = np.array(getattr(sim, name))
     arrays["sim.unit_sums"] = np.stack(sim._unit_sums)
-    arrays["housing.legal"] = sim.housing.legal
+    arrays["housing.legal"] = sim.housing.legal.copy()
     arrays.update(_results_arrays(sim.results))
     meta = {
         "format": FORMAT,
@@ -155,10 +156,20 @@ def save(sim: Any, folder: str | Path, until: int) -> Path:
         "interventions": [_iv_state(iv) for iv in sim.interventions],
     }
     arrays["meta"] = np.frombuffer(pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL), np.uint8)
+    return arrays
+
+
+def write(arrays: dict[str, np.ndarray], folder: str | Path) -> Path:
+    """Write a :func:`snapshot` to ``FOLDER/state.npz`` atomically (replacing the previous one)."""
     target = state_path(folder)
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
     return target
+
+
+def save(sim: Any, folder: str | Path, until: int) -> Path:
+    """Write the state of ``sim`` (between two steps) to ``FOLDER/state.npz`` atomically."""
+    return write(snapshot(sim, until), folder)
 
 
 def read_meta(folder: str | Path) -> dict[str, Any]:
@@ -253,4 +264,5 @@ def describe(meta: dict[str, Any]) -> str:
     return f"1 January {meta['year']}" if meta.get("month") == 1 else f"{meta['year']}-{meta['month']:02d}"
 
 
-__all__ = ["CHECKPOINT_DIR", "check_options", "describe", "load", "read_meta", "remove", "save", "state_path"]
+__all__ = ["CHECKPOINT_DIR", "check_options", "describe", "load", "read_meta", "remove", "save", "snapshot",
+           "state_path", "write"]

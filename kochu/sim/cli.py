@@ -12,7 +12,7 @@ from kochu.errors import KochuError
 START_YEAR = 1989
 MAX_YEAR = 2050
 #: default wall time between two checkpoints (a year boundary is checkpointed once this has passed)
-CHECKPOINT_SECONDS = 5.0
+CHECKPOINT_SECONDS = 10.0
 
 
 def run_command(

@@ -228,41 +228,73 @@ class Sim:
             if checkpoint is not None and self.month == 1 and self.year < until:
                 now = time.monotonic()
                 if now - last_ck[0] >= checkpoint_seconds:
-                    self.save_checkpoint(checkpoint, until, elapsed=time.perf_counter() - t0)
+                    self.save_checkpoint(checkpoint, until, elapsed=time.perf_counter() - t0, background=True)
                     last_ck[0] = time.monotonic()
 
-        if self.progress and n_steps > 0:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        try:
+            if self.progress and n_steps > 0:
+                from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            with Progress(TextColumn("simulating {task.fields[date]}"), BarColumn(), TimeRemainingColumn(),
-                          transient=True) as bar:
-                task = bar.add_task("sim", total=n_steps, date=f"{self.year}-{self.month:02d}")
+                with Progress(TextColumn("simulating {task.fields[date]}"), BarColumn(), TimeRemainingColumn(),
+                              transient=True) as bar:
+                    task = bar.add_task("sim", total=n_steps, date=f"{self.year}-{self.month:02d}")
+                    for _ in range(n_steps):
+                        self.step()
+                        after_step()
+                        bar.update(task, advance=1, date=f"{self.year}-{self.month:02d}")
+            else:
                 for _ in range(n_steps):
                     self.step()
                     after_step()
-                    bar.update(task, advance=1, date=f"{self.year}-{self.month:02d}")
-        else:
-            for _ in range(n_steps):
-                self.step()
-                after_step()
+        finally:
+            self.wait_checkpoint()
         self._snapshot()
         self.timing["seconds"] += time.perf_counter() - t0
         return self
 
-    def save_checkpoint(self, folder: str | Path, until: int, elapsed: float = 0.0) -> Path:
-        """Save the state between two steps to ``FOLDER/state.npz`` (see :mod:`kochu.sim.checkpoint`)."""
+    def save_checkpoint(self, folder: str | Path, until: int, elapsed: float = 0.0,
+                        background: bool = False) -> None:
+        """Save the state between two steps to ``FOLDER/state.npz`` (see
+        :mod:`kochu.sim.checkpoint`). With ``background``, the state is copied now and written
+        by a thread while the run goes on (:meth:`wait_checkpoint` joins it; the next
+        checkpoint and the end of :meth:`run` wait for it)."""
+        import threading
+
         from kochu.sim import checkpoint as ck
 
+        self.wait_checkpoint()
         seconds = self.timing["seconds"]
         self.timing["seconds"] = seconds + elapsed  # the checkpoint's timing includes this segment
         try:
-            path = ck.save(self, folder, until)
+            arrays = ck.snapshot(self, until)
         finally:
             self.timing["seconds"] = seconds
+        if background:
+            def work() -> None:
+                try:
+                    ck.write(arrays, folder)
+                except BaseException as exc:  # reported by wait_checkpoint
+                    self._ck_error = exc
+
+            self._ck_thread = threading.Thread(target=work, name="kochu-checkpoint", daemon=True)
+            self._ck_thread.start()
+        else:
+            ck.write(arrays, folder)
         pause = float(os.environ.get("KOCHU_CHECKPOINT_PAUSE", "0") or 0)
         if pause > 0:  # a testing hook: crash tests get time to kill the run between checkpoints
+            self.wait_checkpoint()
             time.sleep(pause)
-        return path
+
+    def wait_checkpoint(self) -> None:
+        """Wait for a checkpoint being written in the background; re-raise its error."""
+        thread = getattr(self, "_ck_thread", None)
+        if thread is not None:
+            thread.join()
+            self._ck_thread = None
+        err = getattr(self, "_ck_error", None)
+        if err is not None:
+            self._ck_error = None
+            raise KochuError(f"checkpoint: could not write ({type(err).__name__}: {err})")
 
     def restore(self, folder: str | Path, until: int | None = None) -> Sim:
         """Continue from the checkpoint in ``folder`` (made by a run with the same options and
