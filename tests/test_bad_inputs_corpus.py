@@ -7,7 +7,8 @@ traceback and no partial output:
 * ``atlas/<case>/`` — overlays on the mini atlas plus ``expected.txt`` (``test_atlas_load.py``);
 * ``scenarios/*.toml`` — scenario files (``test_scenarios_bad_inputs.py``);
 * ``flows/*.csv`` — OD tables for ``kochu flows fit`` (``test_flows_cli.py``);
-* ``cli/*.txt`` — command lines, run here. Format, one ``key: value`` per line (``#`` comments)::
+* ``cli/*.txt`` — command lines, run here through ``kochu.cli.main`` (in two subprocesses,
+  see ``DRIVER``). Format, one ``key: value`` per line (``#`` comments)::
 
       argv: run --until 1900 --out {tmp}/out      # the kochu arguments ({tmp}, {root} expanded)
       expect: --until 1900: expected a year ...   # regex the error line must match (after the prefix)
@@ -20,15 +21,17 @@ traceback and no partial output:
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
-import tempfile
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run_kochu
+from tests.helpers import ROOT
 
 BAD = ROOT / "tests" / "bad_inputs"
 CLI_CASES = sorted((BAD / "cli").glob("*.txt"))
@@ -90,43 +93,78 @@ def _tree(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
-def _run_case(path: Path) -> tuple[Path, dict, object, set[str], set[str], dict[str, bool]]:
+#: Runs ``kochu.cli.main(argv)`` for each case of a JSON list read from stdin, in ONE interpreter
+#: (the import of kochu costs ~1 s; 40 fresh interpreters would cost a minute on 2 busy cores).
+#: Each case gets its own working directory and captured stdout/stderr; an exception escaping
+#: ``main`` is recorded with its traceback, exactly what a user would see.
+DRIVER = """
+import contextlib, io, json, os, sys, traceback
+from kochu.cli import main
+out = []
+for argv, cwd in json.load(sys.stdin):
+    os.chdir(cwd)
+    err, std = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+    out.append({"returncode": code, "stderr": err.getvalue(), "stdout": std.getvalue()})
+sys.__stdout__.write(json.dumps(out))
+"""
+
+
+def _prepare(path: Path, tmp: Path) -> tuple[dict, list[str], set[str], list[str]]:
+    """Write a case's setup files into ``tmp``; return (spec, argv, files before, absent paths)."""
     spec = parse_case(path)
-    with tempfile.TemporaryDirectory() as tmp:
-        subst = {"{tmp}": tmp, "{root}": str(ROOT)}
 
-        def expand(s: str) -> str:
-            for k, v in subst.items():
-                s = s.replace(k, v)
-            return s
+    def expand(s: str) -> str:
+        return s.replace("{tmp}", str(tmp)).replace("{root}", str(ROOT))
 
-        for w in spec.get("write", []):
-            target, _, text = w.partition("|")
-            f = Path(expand(target.strip()))
-            f.parent.mkdir(parents=True, exist_ok=True)
-            f.write_text(text.strip(), encoding="utf-8")
-        before = _tree(Path(tmp))
-        proc = run_kochu(*shlex.split(expand(spec["argv"][0])), cwd=Path(tmp), timeout=300)
-        after = _tree(Path(tmp))
-        absent = {a: Path(expand(a)).exists() for a in spec.get("absent", [])}
-    return path, spec, proc, before, after, absent
+    for w in spec.get("write", []):
+        target, _, text = w.partition("|")
+        f = Path(expand(target.strip()))
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text.strip(), encoding="utf-8")
+    return spec, shlex.split(expand(spec["argv"][0])), _tree(tmp), [expand(a) for a in spec.get("absent", [])]
+
+
+def _run_batch(cases: list[tuple[list[str], Path]]) -> list[dict]:
+    proc = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps([[a, str(c)] for a, c in cases]),
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, f"the case driver itself failed:\n{proc.stderr[-3000:]}"
+    return json.loads(proc.stdout)
 
 
 @pytest.fixture(scope="module")
-def cli_results() -> dict[str, tuple]:
-    """Run every CLI case once (two at a time: each is a fresh interpreter)."""
+def cli_results(tmp_path_factory) -> dict[str, tuple]:
+    """Run every CLI case once: two interpreters (2 cores), each running half of the cases."""
+    prepared = []
+    for path in CLI_CASES:
+        tmp = tmp_path_factory.mktemp(path.stem)
+        prepared.append((path, tmp, *_prepare(path, tmp)))
+    halves = [prepared[0::2], prepared[1::2]]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return {r[0].name: r for r in pool.map(_run_case, CLI_CASES)}
+        outs = list(pool.map(lambda h: _run_batch([(p[3], p[1]) for p in h]), halves))
+    results = {}
+    for half, out in zip(halves, outs, strict=True):
+        for (path, tmp, spec, _argv, before, absent), res in zip(half, out, strict=True):
+            results[path.name] = (spec, res, before, _tree(tmp), {a: Path(a).exists() for a in absent})
+    return results
 
 
 @pytest.mark.parametrize("case", [p.name for p in CLI_CASES])
 def test_cli_case_rejected_with_one_line(case, cli_results):
-    _path, spec, proc, before, after, absent = cli_results[case]
-    argv = spec["argv"][0]
-    assert proc.returncode != 0, f"{case}: `kochu {argv}` exited 0\nstdout: {proc.stdout[-500:]}"
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, f"{case}: traceback\n{proc.stderr}"
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, f"{case}: expected exactly one stderr line, got {len(lines)}:\n{proc.stderr}"
+    spec, res, before, after, absent = cli_results[case]
+    argv, stderr = spec["argv"][0], res["stderr"]
+    assert res["returncode"] != 0, f"{case}: `kochu {argv}` exited 0\nstdout: {res['stdout'][-500:]}"
+    assert "Traceback" not in stderr and "Traceback" not in res["stdout"], f"{case}: traceback\n{stderr}"
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"{case}: expected exactly one stderr line, got {len(lines)}:\n{stderr}"
     assert lines[0].startswith("kochu: error: "), lines[0]
     msg = lines[0][len("kochu: error: "):]
     assert re.search(spec["expect"][0], msg), f"{case}: {msg!r} does not match {spec['expect'][0]!r}"
