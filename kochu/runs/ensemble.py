@@ -43,11 +43,16 @@ class Task:
     draw: int
     seed: int
     params: dict[str, float] = field(default_factory=dict)  # parameter draw overrides
+    folder: str = ""  # run folder relative to the ensemble root ("" = runs/<id>)
 
     @property
     def id(self) -> str:
-        """Folder name of this task's run, e.g. ``baseline-r003-d000``."""
+        """Name of this task's run, e.g. ``baseline-r003-d000``."""
         return f"{self.scenario}-r{self.replicate:03d}-d{self.draw:03d}"
+
+    def run_dir(self, root: str | Path) -> Path:
+        """This task's run folder under the ensemble root."""
+        return Path(root) / (self.folder or f"runs/{self.id}")
 
 
 def make_tasks(
@@ -119,7 +124,7 @@ def sim_runner(task: Task, run_dir: Path, settings: dict[str, Any]) -> None:
 
 def _execute(task: Task, root: str, settings: dict[str, Any], runner: Runner) -> tuple[str, str, float]:
     """Worker-side: run one task unless its folder is already complete; return its manifest hash."""
-    run_dir = Path(root) / "runs" / task.id
+    run_dir = task.run_dir(root)
     t0 = time.perf_counter()
     if not is_complete(run_dir):
         runner(task, run_dir, settings)
@@ -151,11 +156,11 @@ def run_ensemble(
 
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    todo = [t for t in tasks if not is_complete(root / "runs" / t.id)]
+    todo = [t for t in tasks if not is_complete(t.run_dir(root))]
     rows: dict[str, tuple[str, float]] = {}
     for t in tasks:
         if t not in todo:
-            rows[t.id] = (results_digest(root / "runs" / t.id), 0.0)
+            rows[t.id] = (results_digest(t.run_dir(root)), 0.0)
     if todo:
         if workers < 1:
             raise KochuError(f"--workers: expected a whole number ≥ 1, got {workers}")
@@ -224,7 +229,7 @@ def aggregate(root: str | Path, tasks: Sequence[Task], table: str = "population"
     """
     frames = []
     for t in sorted(tasks, key=lambda t: t.id):
-        run_dir = Path(root) / "runs" / t.id
+        run_dir = t.run_dir(root)
         if table == "population_by_oblast":
             read_manifest(run_dir)
             df = pd.read_csv(run_dir / "population_by_oblast.csv")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import typer
 
+from kochu.errors import KochuError
+
 scenario_app = typer.Typer(
     name="scenario", help="Scenario files: validate them against the atlas.", no_args_is_help=True
 )
@@ -40,12 +42,17 @@ def compare_cmd(
     replicates: int | None = typer.Option(None, "--replicates", help="Seeds per scenario (first N of the baseline's seeds, or 1..N)."),
     atlas: Path | None = typer.Option(None, "--atlas", help="Atlas folder (default: Kyrgyzstan)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also build DIR/report.html."),
+    workers: int = typer.Option(2, "--workers", help="Local Dask worker processes."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
 ) -> None:
     """Run scenarios with common random numbers and write DIR/comparison.csv (and the report)."""
     from kochu.scenarios.compare import run_comparison
 
+    if scheduler is None and workers < 1:
+        raise KochuError(f"--workers {workers}: expected a whole number ≥ 1")
     path = run_comparison(
-        scenarios, out=out, scale=scale, until=until, replicates=replicates, atlas=atlas
+        scenarios, out=out, scale=scale, until=until, replicates=replicates, atlas=atlas,
+        workers=workers, scheduler=scheduler,
     )
     typer.echo(f"wrote {path}")
     if report:

@@ -72,24 +72,6 @@ def plan(
     return scenarios, seen, seeds, scale, last
 
 
-def run_one(scenario: Scenario, atlas: Any, seed: int, scale: float, last_year: int, out: Path) -> pd.DataFrame:
-    """Simulate one scenario and seed through ``last_year`` (to 1 January of the next year),
-    write its run store to ``out`` and return its indicator table (with ``seed``)."""
-    from kochu.indicators import compute
-    from kochu.scenarios.context import indicator_context
-    from kochu.sim.sim import Sim
-
-    own = scenario.model_copy(deep=True)  # interventions keep state: one copy per run
-    sim = Sim(atlas, scenario=own, seed=seed, scale=scale, end=max(last_year + 1, 2025))
-    sim.init()
-    sim.run(until=last_year + 1)
-    sim.write(out)
-    res = sim.finalize()
-    tables = {"population": res.population(), "flows": res.flows(), "events": res.events_table()}
-    table = compute(tables, atlas, **indicator_context(own, last_year))
-    return table.assign(seed=seed)
-
-
 def run_comparison(
     scenarios: list[Path],
     *,
@@ -100,9 +82,16 @@ def run_comparison(
     atlas: Path | None = None,
     progress: bool = True,
     runner: Callable[..., pd.DataFrame] | None = None,
+    workers: int = 2,
+    scheduler: str | None = None,
 ) -> Path:
     """Run every scenario with the same seeds; write the run stores, ``comparison.csv`` and
-    ``comparison.json`` under ``out``; return the CSV's path."""
+    ``comparison.json`` under ``out``; return the CSV's path.
+
+    By default the runs go through the ensemble machinery (:mod:`kochu.runs.ensemble`: Dask
+    with ``workers`` local processes or the cluster at ``scheduler``; complete run folders are
+    kept, so an interrupted comparison resumes); a ``runner`` (tests, the dashboard) runs them
+    in this process instead."""
     from kochu.atlas import load_atlas
     from kochu.indicators import compare, headline
     from kochu.runs.store import atomic_write_text
@@ -113,16 +102,18 @@ def run_comparison(
     )
     if out.exists() and not out.is_dir():
         raise KochuError(f"--out {out}: exists and is not a folder")
-    runner = runner or run_one
     tables: dict[str, list[pd.DataFrame]] = {s.name: [] for s in scs}
     jobs = [(sc, seed) for sc in scs for seed in seeds]
+    if runner is None:
+        _run_on_ensemble(scs, files, seeds, out, atlas, scale_, last, workers, scheduler, progress, tables)
+        jobs = []
 
     def work(advance: Callable[[str], None]) -> None:
         for sc, seed in jobs:
             advance(f"{sc.name} seed {seed}")
             tables[sc.name].append(runner(sc, at, seed, scale_, last, out / sc.name / f"seed_{seed}"))
 
-    if progress:
+    if progress and jobs:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -138,7 +129,7 @@ def run_comparison(
                 bar.update(task, what=what)
 
             work(advance)
-    else:
+    elif jobs:
         work(lambda what: None)
     result = compare({name: pd.concat(parts, ignore_index=True) for name, parts in tables.items()},
                      baseline=scs[0].name)
@@ -158,3 +149,25 @@ def run_comparison(
     }
     atomic_write_text(out / "comparison.json", json.dumps(meta, indent=2) + "\n")
     return path
+
+
+def _run_on_ensemble(
+    scs: list[Scenario], files: dict[str, Path], seeds: list[int], out: Path, atlas: Path | None,
+    scale: float, last: int, workers: int, scheduler: str | None, progress: bool,
+    tables: dict[str, list[pd.DataFrame]],
+) -> None:
+    """Every (scenario, seed) as an ensemble task writing ``out/<name>/seed_<s>/``; then each
+    run's own ``indicators`` table (computed with the scenario's context) into ``tables``."""
+    from kochu.runs.ensemble import Task, run_ensemble
+    from kochu.runs.store import read_table
+
+    tasks = [
+        Task(scenario=sc.name, scenario_file=str(Path(files[sc.name]).resolve()), replicate=i,
+             draw=0, seed=seed, folder=f"{sc.name}/seed_{seed}")
+        for sc in scs for i, seed in enumerate(seeds)
+    ]
+    settings = {"atlas": str(Path(atlas).resolve()) if atlas else None, "scale": scale,
+                "until": last + 1}
+    run_ensemble(tasks, out, settings, workers=workers, scheduler=scheduler, progress=progress)
+    for t in tasks:
+        tables[t.scenario].append(read_table(t.run_dir(out), "indicators").assign(seed=t.seed))
