@@ -92,3 +92,20 @@ def test_cli_compare_bad_file_one_line(tmp_path: Path) -> None:
     res = run_kochu("compare", str(bad), "--out", str(tmp_path / "o"), "--atlas", str(MINI_ATLAS), timeout=120)
     assert res.returncode != 0
     assert res.stderr.strip().splitlines() == [f"kochu: error: {bad}: seeds: expected at least one seed, got []"]
+
+
+@pytest.mark.slow
+def test_compare_on_the_ensemble_machinery_with_the_simulation(tmp_path: Path) -> None:
+    """Default runner: Dask tasks, run folders out/<name>/seed_<s>/, indicators read back;
+    re-running resumes (complete runs are kept, nothing is recomputed)."""
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    files = [root / "baseline.toml", root / "registration_reform.toml"]
+    out = tmp_path / "cmp"
+    path = run_comparison(files, out=out, scale=0.002, until=1991, replicates=1, workers=1, progress=False)
+    df = pd.read_csv(path)
+    assert set(df["scenario"]) == {"baseline", "registration_reform"}
+    seed_dirs = sorted((out / "baseline").iterdir())
+    assert len(seed_dirs) == 1 and (seed_dirs[0] / "manifest.json").exists()
+    before = (seed_dirs[0] / "manifest.json").stat().st_mtime_ns
+    run_comparison(files, out=out, scale=0.002, until=1991, replicates=1, workers=1, progress=False)
+    assert (seed_dirs[0] / "manifest.json").stat().st_mtime_ns == before
