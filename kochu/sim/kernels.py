@@ -58,9 +58,14 @@ def decide(
     p_ret_abroad, p_settle_abroad, p_disp_return, stopover_mult, stopover_months,
     relocation_cost, cdf, act, dst,
     present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c, do_sums,
-    p_ind_max, p_hh_max, p_birth_max, actors_buf, abroad_buf, nab_c,
+    thr_ind, thr_hh, thr_birth, actors_buf, abroad_buf, nab_c,
 ):
-    """Draw everyone's action for month ``t`` (see module docstring); fills ``act``, ``dst``."""
+    """Draw everyone's action for month ``t`` (see module docstring); fills ``act``, ``dst``.
+
+    ``thr_ind[p, a, s]``, ``thr_hh[p, eth]``, ``thr_birth[p, a, s]`` are the fast path's
+    thresholds (:meth:`kochu.sim.Sim._bounds`): a person whose three uniforms are all at or
+    above them can have no event this month (exact upper bounds of every hazard).
+    """
     k_demo, k_hh, k_dst = keys[0], keys[2], keys[3]
     n_chunks = (n + CHUNK - 1) // CHUNK
     for c in nb.prange(n_chunks):
@@ -68,19 +73,17 @@ def decide(
         hi = min(n, lo + CHUNK)
         nact = 0
         nbirth = 0
-        last_h = -1
-        last_rh = 0.0
         nab = 0
+        unreg = 0
+        run_p = 0
+        run_n = 0
         for i in range(lo, hi):
             st = status[i]
             if st == EMPTY:
                 continue
             p = place[i]
             h = hh[i]
-            if h != last_h:  # members of a household are mostly contiguous: one draw each
-                last_h = h
-                last_rh = uniform(k_hh, h)
-            rh = last_rh
+            rh = uniform(k_hh, h)  # the household's uniform (a hash is cheaper than a mispredicted branch)
             if st == ABROAD:
                 abroad_c[c, p] += 1
                 abroad_buf[lo + nab] = i
@@ -107,21 +110,23 @@ def decide(
                     nact += 1
                 continue
             # present (in a formal place, an informal settlement, or displaced)
-            u = unit[p]
-            present_c[c, p] += 1
-            if reg[i] != p:
-                unreg_c[c] += 1
+            if p != run_p:  # people of a place are mostly contiguous: count runs in registers
+                present_c[c, run_p] += run_n
+                run_p = p
+                run_n = 0
+            run_n += 1
+            unreg += reg[i] != p  # branchless (unpredictable where many are unregistered)
             r, rb = uniform_pair(k_demo, pid[i])
             a = (t - born[i]) // 12
             if a > 100:
                 a = 100
             s = sex[i]
-            pd = p_death[u, a, s]
             # fast path: no hazard can fire (bounds over ages and groups of this place)
-            if (not do_sums and st != DISPLACED and r >= pd + p_ind_max[p]
-                    and rh >= p_emig[p, eth[i]] + p_hh_max[p]
-                    and (s == 1 or rb >= p_birth[u, a] * p_birth_max[u])):
+            if (not do_sums and st != DISPLACED and r >= thr_ind[p, a, s]
+                    and rh >= thr_hh[p, eth[i]] and rb >= thr_birth[p, a, s]):
                 continue
+            u = unit[p]
+            pd = p_death[u, a, s]
             if do_sums:
                 nunit_c[c, u] += 1
                 ssum_c[c, u] += mshape[a, s]
@@ -177,8 +182,10 @@ def decide(
                 act[i] = code
                 actors_buf[lo + nact] = i
                 nact += 1
+        present_c[c, run_p] += run_n
         nact_c[c] = nact
         nbirth_c[c] = nbirth
+        unreg_c[c] = unreg
         nab_c[c] = nab
 
 

@@ -372,16 +372,24 @@ class Sim:
         return moves, registered
 
     def _bounds(self, p_death: np.ndarray, p_birth: np.ndarray, hz: dict, p_late: np.ndarray) -> tuple:
-        """Upper bounds of each place's hazards beyond death (the decide kernel's fast path for
-        the ~97% of people to whom nothing happens in a month; exact: the slow path would also do
-        nothing for them)."""
-        pr = self.params
+        """Thresholds of the decide kernel's fast path for the ~97% of people to whom nothing
+        happens in a month: ``thr_ind[p, a, s]`` = death + upper bound of the individual hazards
+        beyond death at place ``p``; ``thr_hh[p, eth]`` = emigration + upper bound of a family
+        move; ``thr_birth[p, a, s]`` = the birth probability's bound (0 for men). Exact: the
+        slow path would also do nothing for a person whose uniforms are all at or above them."""
+        pr, w = self.params, self.world
         stop = np.where(self._is_stop, max(pr["stopover_multiplier"], 1.0), 1.0)
         ind = (hz["p_abroad"] * self._abroad_age.max() + hz["p_move"] * self._move_age.max() * stop
                + hz["p_return"] + p_late)
-        hh = hz["p_fam"].max(axis=1)  # + p_emig[place, group] in the kernel
-        birth = np.full(p_birth.shape[0], self._fert_eth.max())  # × p_birth[u, a] in the kernel
-        return ind * (1 + 1e-9) + 1e-12, hh * (1 + 1e-9) + 1e-12, birth * (1 + 1e-9) + 1e-12
+        ind = ind * (1 + 1e-9) + 1e-12
+        hh = hz["p_fam"].max(axis=1) * (1 + 1e-9) + 1e-12
+        birth = np.full(p_birth.shape[0], self._fert_eth.max()) * (1 + 1e-9) + 1e-12
+        u = w.unit
+        thr_ind = p_death[u] + ind[:, None, None]
+        thr_hh = hz["p_emig"] + hh[:, None]
+        thr_birth = np.zeros((w.n, p_birth.shape[1], 2))
+        thr_birth[:, :, 0] = (p_birth * birth[:, None])[u]
+        return thr_ind, thr_hh, thr_birth
 
     def step(self) -> None:
         """Simulate one month (see :meth:`loop_order`)."""
