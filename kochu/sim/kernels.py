@@ -121,17 +121,18 @@ def decide(
             if a > 100:
                 a = 100
             s = sex[i]
-            # fast path: no hazard can fire (bounds over ages and groups of this place)
-            if (not do_sums and st != DISPLACED and r >= thr_ind[p, a, s]
-                    and rh >= thr_hh[p, eth[i]] and rb >= thr_birth[p, a, s]):
-                continue
-            u = unit[p]
-            pd = p_death[u, a, s]
-            if do_sums:
+            if do_sums:  # January: the demography scaling sums over everyone present
+                u = unit[p]
                 nunit_c[c, u] += 1
                 ssum_c[c, u] += mshape[a, s]
                 if s == 0:
                     fsum_c[c, u] += fshape[a] * fert_eth[eth[i]]
+            # fast path: no hazard can fire (bounds over ages and groups of this place)
+            if (st != DISPLACED and r >= thr_ind[p, a, s]
+                    and rh >= thr_hh[p, eth[i]] and rb >= thr_birth[p, a, s]):
+                continue
+            u = unit[p]
+            pd = p_death[u, a, s]
             code = NONE
             if r < pd:
                 code = DIE
