@@ -41,7 +41,7 @@ from tests.properties.test_atlas_props import MINI, SETTLEMENTS, atlas_variants,
 SCALE = 0.004
 UNTIL = 1992
 # no shrink phase: a failing sim example is reported as found (shrinking sim runs took > 5 min)
-CAP = settings(max_examples=min(settings().max_examples, 15), deadline=None,
+CAP = settings(max_examples=min(settings().max_examples, 12), deadline=None,
                phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target),
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
