@@ -142,3 +142,65 @@ def test_coordinates_outside_the_globe_are_rejected(tables, sid, col_limit, exce
         folder = write_atlas({**tables, "places": places}, Path(tmp) / "atlas")
         with pytest.raises(AtlasError, match=rf"places\.csv row \d+, column '{col}'"):
             load_atlas(folder)
+
+
+FILES = ("places.csv", "populations.csv", "attributes.csv", "vital_rates.csv", "age_structure.csv",
+         "road_nodes.csv", "roads.csv")
+junk_cells = st.one_of(
+    st.sampled_from(["", "nan", "NaN", "inf", "-inf", "-1", "0", "1e308", "-1e308", "abc", "1,5", '"', "\\x00",
+                     "1900", "3000", "-90.5", "181", "None", "true", "ÿ", "2.5", " 7 "]),
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters='\x00"\n\r,'), max_size=8),
+)
+
+
+def corrupt(name: str, data: st.DataObject) -> str:
+    """The fixture CSV ``name`` with one cell replaced by junk."""
+    text = (MINI / name).read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    row = data.draw(st.integers(1, len(text) - 1), label="row")
+    col = data.draw(st.integers(0, len(header) - 1), label="column")
+    cells = text[row].split(",")
+    cells[col] = data.draw(junk_cells, label="value")
+    text[row] = ",".join(cells)
+    return "\n".join(text) + "\n"
+
+
+@settings(max_examples=min(settings().max_examples * 2, 100), deadline=None)
+@given(st.sampled_from(FILES), st.data())
+def test_any_corrupted_cell_loads_or_is_one_line_atlas_error(name, data):
+    """Replace one cell of one fixture CSV by junk: the atlas either still loads or is rejected
+    with a one-line AtlasError naming the file — never another exception."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "atlas"
+        shutil.copytree(MINI, folder)
+        (folder / name).write_text(corrupt(name, data), encoding="utf-8")
+        try:
+            load_atlas(folder)
+        except AtlasError as exc:
+            msg = str(exc)
+            assert "\n" not in msg, msg
+            assert name in msg or "populations.csv" in msg, msg
+
+
+@settings(max_examples=min(settings().max_examples, 20), deadline=None)
+@given(st.sampled_from(FILES), st.data())
+def test_a_corrupted_atlas_that_loads_simulates_or_is_one_line_error(name, data):
+    """If a corrupted atlas passes the loader, the simulation must run on it or stop with a
+    one-line KochuError — never another exception."""
+    from kochu.errors import KochuError
+    from kochu.sim.sim import Sim
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "atlas"
+        shutil.copytree(MINI, folder)
+        (folder / name).write_text(corrupt(name, data), encoding="utf-8")
+        try:
+            atlas = load_atlas(folder)
+        except AtlasError:
+            return
+        try:
+            Sim(atlas, seed=1, scale=0.002, end=2030).init().run(until=1990)
+        except KochuError as exc:
+            assert "\n" not in str(exc), str(exc)
