@@ -84,6 +84,16 @@ def split(values: Mapping[str, float]) -> tuple[dict[str, float], dict[str, floa
     return sim, proj
 
 
+def full_sim(values: Mapping[str, float]) -> dict[str, float]:
+    """Every simulation parameter: the hand-set values under ``values``'s simulation parameters.
+
+    The calibration never starts from an earlier calibration's file (its result must not depend
+    on what it wrote last time)."""
+    from kochu.sim.params import HAND_SET
+
+    return {**HAND_SET, **split(values)[0]}
+
+
 class Projector:
     """Reusable projection set-up for one atlas (world, drivers, initial population)."""
 
@@ -101,7 +111,7 @@ class Projector:
         that each first-level unit equals the atlas's ``measure`` population of that year (the
         forecast starts from the last observed stocks; rates and migration rules continue).
         """
-        sim, proj = split(values)
+        sim, proj = full_sim(values), split(values)[1]
         opt = DemographyOptions(last_data_year=self.last_data_year, **proj)
         rates = DemographicRates(self.atlas, self.ids, opt)
         mig = SimMigration(self.ctx, sim)
@@ -116,7 +126,7 @@ class Projector:
 
     def permanent(self, res: ProjectionResult, values: Mapping[str, float]) -> np.ndarray:
         """Permanent (de jure) population by place and year under ``values`` (see dejure)."""
-        mig = SimMigration(self.ctx, split(values)[0])
+        mig = SimMigration(self.ctx, full_sim(values))
         return permanent_population(res, mig.abroad_weights, mig.abroad_index,
                                     mig.p["late_registration_rate"], hold_after=self.last_data_year)
 
@@ -283,7 +293,7 @@ def sim_check(atlas, values: Mapping[str, float], targets: list[Target], scale: 
     """Run the agent-based simulation with ``values`` and evaluate the same targets."""
     from kochu.sim.sim import Sim
 
-    sim_values, _proj = split(values)
+    sim_values = full_sim(values)
     until = until or max(t.year for t in targets) + 1
     s = Sim(atlas, seed=seed, scale=scale, params=sim_values, end=max(until, 2050))
     res = s.run(until).finalize()

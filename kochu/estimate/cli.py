@@ -219,17 +219,20 @@ def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int):
         task = bar.add_task("sf", total=runs, info="")
         sc = SF.calibrate_sim(atlas, hand, scale=scale, max_runs=runs, progress=lambda i, loss, best: bar.update(
             task, completed=i, info=f"run {i}, loss {loss:,.1f} (best {best:,.1f})"))
+    keys = list(SF.SIM_FREE)
+    pruned, reverted = SF.prune(atlas, sc.best, hand, keys, scale)
     cands = {"hand-set": sc.start,
              "projection (space-mapped)": SF.evaluate(atlas, {**hand, **C.split(mapped)[0]}, cal.targets, scale),
-             "simulation fit": sc.best}
+             "simulation fit": pruned}
     name = SF.choose(cands)
     chosen = cands[name]
-    keys = list(SF.SIM_FREE)
     params = {k: round(chosen.values[k], 6) for k in keys}
     note = (f"Defaults chosen among {', '.join(cands)} by facts kept, then simulation loss: **{name}** "
             f"({chosen.facts_ok}/{len(chosen.facts)} facts, target loss {chosen.target_loss:,.1f}). "
             f"Simulation fit: {sc.evaluations} runs, {sc.seconds:.0f} s, loss {sc.start.loss:,.1f} → "
-            f"{sc.best.loss:,.1f} (targets + fact penalties).")
+            f"{sc.best.loss:,.1f} (targets + fact penalties); then each fitted value set back to its hand-set "
+            f"value in turn, kept when no fact is lost and the loss does not grow: "
+            f"{', '.join(reverted) or 'none'} reverted (loss {pruned.loss:,.1f}).")
     if name == "hand-set":
         note += " The fitted sets were not better on the facts and targets: the hand-set values are written."
     prow = pd.DataFrame([{"parameter": k, "hand-set": hand[k], "projection (space-mapped)": cands[

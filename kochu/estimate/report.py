@@ -213,3 +213,16 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
         lines.append(f"- {src}")
     _write(out / "report.md", "\n".join(lines) + "\n")
     return out / "report.md"
+
+
+def refresh_sim_forecast(out: Path) -> Path:
+    """Rewrite the agent-based forecast section of ``out/report.md`` from the files beside it
+    (after ``kochu run`` / ``kochu ensemble`` wrote them; the rest of the report is kept)."""
+    path = out / "report.md"
+    text = path.read_text()
+    head, sep, tail = text.partition("## Sources of the targets")
+    start = head.find("## Forecast from the default model")
+    if start >= 0:
+        head = head[:start]
+    _write(path, head + "\n".join(sim_forecast_section(out)) + ("\n" if sim_forecast_section(out) else "") + sep + tail)
+    return path

@@ -184,3 +184,18 @@ def wins_table(a_name: str, a: SimEval, b_name: str, b: SimEval) -> pd.DataFrame
                          f"{a_name}": a.fit["fitted"], f"{a_name} error": a.fit["error"],
                          f"{b_name}": b.fit["fitted"], f"{b_name} error": b.fit["error"],
                          "closer": np.where(za < zb, a_name, np.where(zb < za, b_name, "tie"))})
+
+
+def prune(atlas, best: SimEval, reference: Mapping[str, float], keys: list[str], scale: float = 0.02,
+          seed: int = 1) -> tuple[SimEval, list[str]]:
+    """Set each fitted value back to ``reference`` in turn; keep the change if no fact is lost and the
+    target loss does not grow (a fitted move within the simulation's noise is not kept)."""
+    targets = all_targets(atlas)
+    reverted: list[str] = []
+    for k in keys:
+        if best.values[k] == reference[k]:
+            continue
+        ev = evaluate(atlas, {**best.values, k: reference[k]}, targets, scale, seed)
+        if ev.facts_ok >= best.facts_ok and ev.loss <= best.loss:
+            best, reverted = ev, [*reverted, k]
+    return best, reverted
