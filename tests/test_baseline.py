@@ -190,6 +190,16 @@ def test_negative_control_move_rate_perturbation_is_detected(stored, params):
     assert "stored" in msg and "%" in msg and "tools/update_baseline.py" in msg
 
 
+def test_changed_defaults_do_not_move_the_baseline(stored, params, monkeypatch):
+    """A calibration rewriting every default in kochu.sim.params leaves the pinned run alone
+    (so the baseline tracks engine behaviour, not the current calibration)."""
+    from kochu.sim import params as P
+
+    for name, p in list(P.DEFAULTS.items()):
+        monkeypatch.setitem(P.DEFAULTS, name, P.Param(p.value * 1.37 + 0.01, p.unit, p.source))
+    assert compare(stored["mini"]["summary"], summarize(run_case("mini", params))) == []
+
+
 def test_compare_reports_key_values_and_relative_change():
     old = {"a": {"x": 100, "y": 1.0}, "b": 3}
     new = {"a": {"x": 110, "y": 1.0}, "c": 4}
