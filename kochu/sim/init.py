@@ -23,6 +23,7 @@ Method (each step documented because the atlas has no micro-data):
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -80,6 +81,23 @@ def ethnic_shares(world: World, params: Params, counts: np.ndarray) -> tuple[np.
     return combined * (1 - f_ger), combined * f_ger
 
 
+@nb.njit(cache=True)
+def stable_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for integer keys in ``[0, n_keys)`` (a counting
+    sort: the same permutation in linear time)."""
+    start = np.zeros(n_keys + 1, np.int64)
+    for k in keys:
+        start[k + 1] += 1
+    for j in range(n_keys):
+        start[j + 1] += start[j]
+    out = np.empty(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        out[start[k]] = i
+        start[k] += 1
+    return out
+
+
 def build_population(world: World, atlas: object, params: Params, seed: int, scale: float, start_year: int) -> People:
     """Create the people of ``start_year`` (January) at ``scale``."""
     counts = np.rint(world.pop1989.astype(np.float64) * scale).astype(np.int64)
@@ -118,7 +136,7 @@ def build_population(world: World, atlas: object, params: Params, seed: int, sca
     people.eth[:n] = np.where(uh < s_slav[place], 1, np.where(uh < s_slav[place] + s_ger[place], 2, 0))
     people.edu[:n] = (u[3] < params["higher_education_share"]).astype(np.uint8)
     # slots ordered by household (members contiguous, household reads sequential); pid = slot
-    order = np.argsort(hh, kind="stable")
+    order = stable_order(hh, int(hh.max()) + 1)
     for name in ("born", "sex", "hh", "place", "home", "reg", "origin", "status", "moved", "eth", "edu"):
         col = getattr(people, name)
         col[:n] = col[:n][order]
