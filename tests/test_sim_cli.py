@@ -52,3 +52,16 @@ def test_no_report_and_a_rerun_over_an_old_run(tmp_path: Path, capsys) -> None:
 def test_bad_checkpoint_interval_is_one_line(tmp_path: Path, capsys) -> None:
     code, err = kochu([*ARGS, "--out", str(tmp_path), "--checkpoint-seconds", "-1"], capsys)
     assert code != 0 and err.count("\n") == 1 and "--checkpoint-seconds -1.0: expected a number" in err
+
+
+def test_resume_of_a_finished_scenario_run_is_a_no_op(tmp_path: Path, capsys) -> None:
+    sc = tmp_path / "jobs.toml"
+    sc.write_text('name = "jobs"\nhorizon = 2030\nseeds = [1]\n[[interventions]]\ntype = "jobs"\n'
+                  'places = ["s_satellite"]\njobs = 20000\nstart = 1989\nsource = "test"\n')
+    out = tmp_path / "run"
+    args = [*ARGS, "--scenario", str(sc), "--out", str(out), "--no-report"]
+    assert kochu(args, capsys)[0] == 0
+    before = (out / "manifest.json").read_bytes()
+    code, err = kochu([*args, "--resume"], capsys)
+    assert code == 0 and "already complete" in err
+    assert (out / "manifest.json").read_bytes() == before

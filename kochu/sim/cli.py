@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def _finished(out: Path, sim: Any, until: int, console: Any) -> bool:
         return False
     m = read_manifest(out)
     mine = {"seed": sim.seed, "scale": sim.scale, "until": until, "scenario": sim.scenario}
+    mine = json.loads(json.dumps(mine, sort_keys=True, default=str))  # as the manifest stores it
     for key, value in mine.items():
         if m.get(key) != value:
             raise KochuError(f"--resume: {out} already holds a finished run with {key} = {m.get(key)!r}, "
