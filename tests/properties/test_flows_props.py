@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kochu.errors import FlowDataError
 from kochu.flows import Doubly, Gravity, Production, ipf
 
 SETTINGS = settings(max_examples=25, deadline=None,
@@ -52,7 +53,13 @@ def test_scaling_flows_leaves_beta_unchanged(table, c):
     for model, kw in ((Doubly(cost="exp"), {}),
                       (Production(cost="pow"), {"destination_mass": dm}),
                       (Gravity(cost="pow"), {"origin_mass": om, "destination_mass": dm})):
-        b1 = model.fit(y, o, d, dist, **kw).beta_
+        try:
+            b1 = model.fit(y, o, d, dist, **kw).beta_
+        except FlowDataError:
+            # a table where distance is not identified stays so when flows are scaled
+            with pytest.raises(FlowDataError, match="not identified|collinear"):
+                model.fit(c * y, o, d, dist, **kw)
+            continue
         b2 = model.fit(c * y, o, d, dist, **kw).beta_
         assert b2 == pytest.approx(b1, rel=1e-7, abs=1e-10)
 
