@@ -63,6 +63,33 @@ class RunData:
         return sorted(int(y) for y in self.population["year"].unique())
 
 
+#: numeric columns of the run tables and their allowed range (inclusive)
+RANGES = {
+    "year": (1800, 2200),
+    "month": (1, 12),
+    "present": (0, float("inf")),
+    "permanent": (0, float("inf")),
+    "true": (0, float("inf")),
+    "registered": (0, float("inf")),
+}
+
+
+def _check_values(df: pd.DataFrame, where: Path) -> None:
+    """Numeric run-table columns hold finite numbers in range; quote the first bad value."""
+    for col, (lo, hi) in RANGES.items():
+        if col not in df.columns:
+            continue
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values) | (values < lo) | (values > hi)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            span = f"from {lo:g} to {hi:g}" if np.isfinite(hi) else f"≥ {lo:g}"
+            raise RunStoreError(
+                f"{where}: column '{col}' row {i + 1}: expected a finite number {span}, "
+                f"got {df[col].iloc[i]!r}"
+            )
+
+
 def _check_columns(df: pd.DataFrame, cols: list[str], where: Path) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -170,6 +197,7 @@ def load_run(run_dir: str | Path, atlas: Any = None) -> RunData:
             )
         df = read_table(folder, name)
         _check_columns(df, cols, folder / f"{name}.parquet")
+        _check_values(df, folder / f"{name}.parquet")
         if df.empty and name == "population":  # no flows is a valid run (nobody moved)
             raise RunStoreError(f"{folder / (name + '.parquet')}: no rows")
         tables[name] = df
