@@ -143,13 +143,13 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
     figs = plots(cal, atlas, out, sim_fit)
     if forecast is not None:
         _write(out / "forecast_by_oblast.csv", forecast.to_csv(index=False))
-    from kochu.sim.params import DEFAULTS
+    from kochu.sim.params import DEFAULTS, HAND_SET
 
     prows = []
     for k in FREE:
         unit = "" if k in PROJECTION_ONLY else DEFAULTS[k].unit
         prows.append({"parameter": k, "start": cal.start_values[k], "calibrated (projection)": cal.values[k],
-                      "simulation defaults": (sim_values or cal.values).get(k, np.nan),
+                      "simulation defaults": (sim_values or cal.values).get(k, HAND_SET.get(k, np.nan)),
                       "bounds": f"[{FREE[k].lo:g}, {FREE[k].hi:g}]", "unit": unit,
                       "engine": "projection" if k in PROJECTION_ONLY else "sim + projection"})
     within = (fit["error"].abs() <= fit["sigma"]).mean() * 100
@@ -171,8 +171,10 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
         "## Parameters",
         "",
         "`start` = the simulation's defaults before calibration; `calibrated (projection)` = the "
-        "projection's own fit (its fit, backtest and forecasts below); `simulation defaults` = after output "
-        "space mapping against the agent-based simulation, written to `kochu/estimate/data/calibrated.json`.",
+        "projection's own fit (its fit, backtest and forecasts below); `simulation defaults` = the values "
+        "written to `kochu/estimate/data/calibrated.json`, the defaults of `kochu run` (fitted on the "
+        "agent-based simulation when `--sim-fit` ran, see below; otherwise after output space mapping; "
+        "parameters not fitted there keep their hand-set values).",
         "",
         _md_table(pd.DataFrame(prows)),
         "",
