@@ -14,10 +14,11 @@ month by month from 1989 for the reasons the seed text gives. Modules, one idea 
 ``registration``  whether a move is registered (flows kept twice)
 ``kernels``       numba kernels of the monthly step (parallel, thread-count independent)
 ``results``       stocks, flows, events → run-store tables and CSV exports
-``output``        writing a run folder (tables, exports, manifest last)
+``output``        writing a run folder (tables, exports, indicators, manifest last)
+``checkpoint``    year-boundary checkpoints of the whole loop state (crash-safe resume)
 ``params``        the one closed parameter set (value, unit, source per line)
 ``world``         the atlas's settlements as arrays
-``cli``           ``kochu run``
+``cli``           ``kochu run`` (tables, exports, report; ``--resume``)
 ================  =========================================================================
 """
 
