@@ -292,7 +292,10 @@ def load_atlas(path: str | Path | None = None, check_sums: bool = True) -> Atlas
         if "roads.csv" in tables:
             for col in ("from", "to"):
                 _check_refs("roads.csv", tables["roads.csv"], col, set(nodes["id"]), "road node", "road_nodes.csv")
-    atlas = Atlas(folder, tables)
     if check_sums:
-        check_population_sums(atlas)
-    return atlas
+        check_population_sums(Atlas(folder, tables))
+    for df in tables.values():
+        # row numbers are for validation messages only: pandas deep-copies ``attrs`` on every
+        # operation, which made every later use of the tables slow
+        df.attrs.pop("lines", None)
+    return Atlas(folder, tables)
