@@ -218,8 +218,6 @@ def test_pinned_params_are_the_full_set(params):
                          "run tools/update_baseline.py and state why in the commit message")
 
 
-@pytest.mark.xfail(strict=True, reason="kochu.sim bug: a capital-bound mover from an informal settlement "
-                   "re-settled in the same settlement is recorded as a move from the place to itself")
 def test_no_move_from_a_place_to_itself(params):
     """The flows table must have no origin == destination rows (nobody moved).
 

@@ -243,6 +243,7 @@ def apply(
             reg[i] = p
         elif code == FAMILY_MOVE or code == MOVE or code == RETURN or code == DISP_RETURN:
             family = code == FAMILY_MOVE
+            stays = False
             key_id = hh[i] if family else pid[i]
             d = home[i] if code == DISP_RETURN else dst[i]
             if code == DISP_RETURN:  # back home after a displacement: a move host → home
@@ -262,22 +263,25 @@ def apply(
                     tally[6] += 1
                     if uniform(k_house ^ np.uint64(1), key_id) >= p_formal:
                         d = inf_ids[choose(inf_cdf, uniform2(k_house, key_id))]
-                        tally[7] += 1
-                true_flow[p, d] += 1
-                tally[4] += 1
-                funded = hh_savings[hh[i]] >= relocation_cost
-                pr = p_reg[d]
-                if family:
-                    pr += reg_bonus_funded if funded else reg_bonus_family
-                if reg[i] != d and uniform(k_reg, key_id) < pr:
-                    reg_flow[reg[i], d] += 1
-                    tally[5] += 1
-                    reg[i] = d
-                place[i] = d
-                home[i] = d
-                status[i] = INFORMAL if informal[d] else PRESENT
-                moved[i] = t
-            if code == MOVE:
+                        if d != p:
+                            tally[7] += 1
+                stays = d == p  # sent to the informal settlement they already live in
+                if not stays:
+                    true_flow[p, d] += 1
+                    tally[4] += 1
+                    funded = hh_savings[hh[i]] >= relocation_cost
+                    pr = p_reg[d]
+                    if family:
+                        pr += reg_bonus_funded if funded else reg_bonus_family
+                    if reg[i] != d and uniform(k_reg, key_id) < pr:
+                        reg_flow[reg[i], d] += 1
+                        tally[5] += 1
+                        reg[i] = d
+                    place[i] = d
+                    home[i] = d
+                    status[i] = INFORMAL if informal[d] else PRESENT
+                    moved[i] = t
+            if code == MOVE and not stays:
                 hh[i] = n_hh0 + pid[i]
         if act[i] & 0x80:
             if status[i] != EMPTY:

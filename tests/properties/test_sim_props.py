@@ -113,8 +113,7 @@ def check_tables(res) -> None:
     assert (by_year(inside, "registered") == persons_(yearly["registered_moves"])).all()
     assert (by_year(fl["destination"] == "abroad", "true") == persons_(yearly["emigration"])).all()
     assert (by_year(fl["origin"] == "abroad", "true") == persons_(yearly["immigration"])).all()
-    # (flows with origin == destination do occur — a known engine bug, see
-    # tests/test_baseline.py::test_no_move_from_a_place_to_itself — so not asserted here)
+    assert (fl["origin"] != fl["destination"]).all(), "a move from a place to itself"
 
 
 # ---- generated scenarios on the mini atlas ---------------------------------------------------
