@@ -45,6 +45,7 @@ def write_run(sim: Any, out: Path) -> Path:
         "atlas": str(getattr(sim.atlas, "path", "")),
         "scenario": sim.scenario,
         "parameters": sim.params.to_dict(),
+        "parameters_source": getattr(sim.params, "defaults_source", None),
         "seed": sim.seed,
         "scale": sim.scale,
         "start_year": sim.start,
