@@ -28,8 +28,11 @@ options is refused with a one-line error naming the first difference.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +269,40 @@ def describe(meta: dict[str, Any]) -> str:
 
 __all__ = ["CHECKPOINT_DIR", "check_options", "describe", "load", "read_meta", "remove", "save", "snapshot",
            "state_path", "write"]
+
+
+class Writer:
+    """Writes checkpoints one at a time, optionally in a background thread (the run goes on
+    while the copied state is written; :meth:`wait` joins it and re-raises its error)."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self, arrays: dict[str, np.ndarray], folder: str | Path, background: bool) -> None:
+        """Write ``arrays`` to ``folder`` now, or in a thread with ``background``."""
+        self.wait()
+        if background:
+            def work() -> None:
+                try:
+                    write(arrays, folder)
+                except BaseException as exc:  # reported by wait()
+                    self._error = exc
+
+            self._thread = threading.Thread(target=work, name="kochu-checkpoint", daemon=True)
+            self._thread.start()
+        else:
+            write(arrays, folder)
+        pause = float(os.environ.get("KOCHU_CHECKPOINT_PAUSE", "0") or 0)
+        if pause > 0:  # a testing hook: crash tests get time to kill the run between checkpoints
+            self.wait()
+            time.sleep(pause)
+
+    def wait(self) -> None:
+        """Wait for the background write, if any; re-raise its error as a one-line KochuError."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise KochuError(f"checkpoint: could not write ({type(err).__name__}: {err})")

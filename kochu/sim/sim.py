@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 
 from kochu.errors import KochuError
 from kochu.sim import kernels as K
+from kochu.sim.checkpoint import Writer
 from kochu.sim.decisions import Decisions, age_profiles
 from kochu.sim.demography import Vital
 from kochu.sim.housing import Housing
@@ -119,6 +119,7 @@ class Sim:
         self.threads = threads
         self.progress = progress
         self.initialized = self.finalized = False
+        self._ck_writer = Writer()  # checkpoints (kochu.sim.checkpoint)
         self.timing = {"seconds": 0.0, "person_steps": 0}
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -258,8 +259,6 @@ class Sim:
         :mod:`kochu.sim.checkpoint`). With ``background``, the state is copied now and written
         by a thread while the run goes on (:meth:`wait_checkpoint` joins it; the next
         checkpoint and the end of :meth:`run` wait for it)."""
-        import threading
-
         from kochu.sim import checkpoint as ck
 
         self.wait_checkpoint()
@@ -269,32 +268,11 @@ class Sim:
             arrays = ck.snapshot(self, until)
         finally:
             self.timing["seconds"] = seconds
-        if background:
-            def work() -> None:
-                try:
-                    ck.write(arrays, folder)
-                except BaseException as exc:  # reported by wait_checkpoint
-                    self._ck_error = exc
-
-            self._ck_thread = threading.Thread(target=work, name="kochu-checkpoint", daemon=True)
-            self._ck_thread.start()
-        else:
-            ck.write(arrays, folder)
-        pause = float(os.environ.get("KOCHU_CHECKPOINT_PAUSE", "0") or 0)
-        if pause > 0:  # a testing hook: crash tests get time to kill the run between checkpoints
-            self.wait_checkpoint()
-            time.sleep(pause)
+        self._ck_writer.start(arrays, folder, background)
 
     def wait_checkpoint(self) -> None:
         """Wait for a checkpoint being written in the background; re-raise its error."""
-        thread = getattr(self, "_ck_thread", None)
-        if thread is not None:
-            thread.join()
-            self._ck_thread = None
-        err = getattr(self, "_ck_error", None)
-        if err is not None:
-            self._ck_error = None
-            raise KochuError(f"checkpoint: could not write ({type(err).__name__}: {err})")
+        self._ck_writer.wait()
 
     def restore(self, folder: str | Path, until: int | None = None) -> Sim:
         """Continue from the checkpoint in ``folder`` (made by a run with the same options and
