@@ -36,8 +36,8 @@ each is in its docstring line below and, with the sources, in the returned ``sou
     registered internal moves per year (89 k 1991, 38 k 1998, 36.4 k 1999–2009 mean);
     held outside the observed years.
 ``family_move_share``
-    0..1 index of the 1990–94 whole-family relocation regime (seed): 1 in 1989–94, fading to
-    0 by 2000.
+    0..1 index of the 1990–94 whole-family relocation regime (seed): 1 in 1989–94, fading
+    linearly over the seed's second stage (1994–99) to 0 in 1999.
 ``housing_supply_capital``
     index, 1989 = 1: formal housing capacity of Bishkek = census population not living in
     novostroiki; 2007 = (1 − 0.25) × 817 k / 616.6 k (World Bank 2007: novostroiki > ¼ of
