@@ -260,7 +260,9 @@ def test_events_resolve_to_places(d):
     by = {(e.year, e.kind): e for e in d.events}
     osh = by[(2010, "conflict")]
     assert set(osh.places) == {"s_osh", "s_alai_rural", "s_uzgen", "s_jalal_abad", "s_kok_jangak"}
-    assert osh.month == 6 and osh.fraction == pytest.approx(0.1833) and osh.months_to_return == 1
+    assert osh.month == 6 and osh.fraction == pytest.approx(0.1375) and osh.months_to_return == 1
+    uzb = by[(2010, "refugees_abroad")]  # the flight to Uzbekistan: 87.5 k of the 400 k displaced
+    assert uzb.places == osh.places and uzb.fraction + osh.fraction == pytest.approx(0.1833, abs=1e-3)
     assert by[(2008, "earthquake")].places == ("s_alai_rural",)
     # the village event falls on the rural part of the rayon when there is one
     assert by[(2003, "landslide")].places == ("s_uzgen",) and by[(2003, "landslide")].deaths == 30
