@@ -41,15 +41,19 @@ each is in its docstring line below and, with the sources, in the returned ``sou
 ``housing_supply_capital``
     index, 1989 = 1: formal housing capacity of Bishkek = census population not living in
     novostroiki; 2007 = (1 − 0.25) × 817 k / 616.6 k (World Bank 2007: novostroiki > ¼ of
-    residents; census populations interpolated) → ≈0.99, i.e. formal supply stagnated.
+    residents; census populations interpolated) → ≈0.99, 2012 = (874.4 k − 260 k squatters) /
+    616.6 k → 0.996, i.e. formal supply stagnated to 2012; from 2013 it grows at the capital's
+    observed 2009–15 population growth (1.347 %/yr; rule and sources in ``regime_anchors.csv``),
+    so informal settlements do not absorb all later growth.
 ``housing_capacity_capital``
     ``housing_supply_capital`` × 616,586 (Bishkek 1989 census), persons.
 ``legalisation``
     0..1 legalisation wave intensity: 1 in 1991 (first novostroiki legalised) and 2003
     (Kalys-Ordo titles), 0 otherwise.
 
-Years after the last observation carry the last value (never a trend); years before 1989 hold
-the earliest value (the Soviet regime).
+Years after the last observation carry the last value (never a trend; the one exception is the
+capital's formal housing, whose documented growth rule is in ``regime_anchors.csv``); years
+before 1989 hold the earliest value (the Soviet regime).
 """
 
 from __future__ import annotations
@@ -188,11 +192,18 @@ def _housing(years: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
     base = float(pop.loc[1989])
     p2007 = float(interp(np.array([2007]), pop)[0])
     idx2007 = (1.0 - share) * p2007 / base
-    idx = interp(years, pd.Series({1989: 1.0, 2007: idx2007}))
+    anchors = read("regime_anchors.csv")
+    row12 = anchors[anchors["column"] == "housing_supply_capital"].iloc[0]
+    growth = anchors[anchors["column"] == "housing_supply_capital_growth"].iloc[0]
+    y12, idx2012 = int(row12["year"]), float(row12["value"])
+    g0, rate = int(growth["year"]), float(growth["value"])
+    idx = interp(years, pd.Series({1989: 1.0, 2007: idx2007, y12: idx2012}))
+    after = years >= g0
+    idx[after] = idx2012 * (1.0 + rate) ** (years[after] - y12)
     text = (f"derived: formal capacity = Bishkek census population outside novostroiki; 1989 = 1 "
             f"(novostroiki begin 1989), 2007 = (1 - {share:g}) x {p2007:,.0f} / {base:,.0f} = "
-            f"{idx2007:.4f}; linear between, held after 2007 (upper bound: the novostroiki share "
-            "is a lower bound). " + series_source("bishkek_population") + " | "
+            f"{idx2007:.4f}; {y12} = {idx2012:.4f} ({row12['source']}); linear between; from {g0} "
+            f"x (1 + {rate:.5f}) per year ({growth['source']}). " + series_source("bishkek_population") + " | "
             + series_source("novostroiki_share_bishkek"))
     return {"housing_supply_capital": (idx, text),
             "housing_capacity_capital": (idx * base, "housing_supply_capital x Bishkek 1989 "
