@@ -224,7 +224,7 @@ class Decisions:
         disp_months: float | None = None,
     ) -> dict:
         """Monthly probabilities by place (and group) for the decide kernel."""
-        p, w = self.params, self.world
+        p = self.params
         mc = self.regime_at("mobility_control", year)
         farm = self.regime_at("farm_subsidy", year)
         fam_share = self.regime_at("family_move_share", year)
