@@ -144,3 +144,22 @@ def test_intention_targets_compare_moves_between_units():
     ts = {t.name: t for t in fixed_targets("bishkek") if t.kind == "intention"}
     assert set(ts) == {"movers choosing Bishkek 2011-12 (between oblasts)", "movers choosing Chuy 2011-12 (between oblasts)"}
     assert all(t.first == 2011 and t.year == 2012 and "BETWEEN first-level units" in t.source for t in ts.values())
+
+
+def test_closures_hit_the_atlas_mining_towns_only():
+    """Kara-Balta's mill (2005), Tash-Kumyr and Kadji-Say closed too, but the seed has them fare
+    better (near the capital, on the road, by the lake): no closure exit there."""
+    from kochu.drivers import build_drivers
+    from kochu.sim.decisions import Decisions
+    from kochu.sim.params import Params
+    from kochu.sim.world import build_world
+
+    a = load_atlas()
+    w = build_world(a, 1989)
+    d = Decisions(w, build_drivers(a, start=1989, end=2012), Params())
+    year = dict(zip(w.ids, d.closure_year, strict=True))
+    assert year["s_ak_tyuz"] == 1992 and year["s_min_kush"] == 1994 and year["s_kazarman"] == 2008
+    assert np.isinf([year["s_kara_balta"], year["s_tash_kumyr"], year["s_kadji_say"], year["s_aydarken"]]).all()
+    lost, since = d.jobs_lost(1999)
+    i = list(w.ids).index("s_kok_jangak")
+    assert lost[i] == 1 and since[i] == 7

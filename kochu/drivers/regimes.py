@@ -37,7 +37,8 @@ each is in its docstring line below and, with the sources, in the returned ``sou
     held outside the observed years.
 ``family_move_share``
     0..1 index of the 1990–94 whole-family relocation regime (seed): 1 in 1989–94, fading
-    linearly over the seed's second stage (1994–99) to 0 in 1999.
+    linearly in the seed's second stage (1994–99) to 0 in 1998, when registered moves (38 k)
+    are back at their 1999–2009 plateau (36.4 k/yr).
 ``housing_supply_capital``
     index, 1989 = 1: formal housing capacity of Bishkek = census population not living in
     novostroiki; 2007 = (1 − 0.25) × 817 k / 616.6 k (World Bank 2007: novostroiki > ¼ of

@@ -121,14 +121,18 @@ class Decisions:
 
     def _closures(self, world: World) -> tuple[np.ndarray, np.ndarray]:
         """(closure year, share of jobs lost) by place: the drivers' ``mine_closure`` events
-        (one per closed mine, at its town; mining towns without one keep their mine). Without
+        (one per closed mine, at its town; mining towns without one keep their mine), in the
+        atlas's mining towns only: towns the atlas types otherwise (on a transport route, a
+        tourist shore, near the capital: Tash-Kumyr, Kadji-Say, Kara-Balta) absorbed the loss —
+        seed: mining towns 'located on transport routes fared slightly better', Chui Valley
+        towns such as Kara-Balta 'even experienced inflows of migrants'. Without
         such events (e.g. :class:`NullDrivers`) every atlas mining town follows the national
         ``mining_jobs`` regime: closed from its first year below 1, jobs lost = 1 − share."""
         year = np.full(world.n, np.inf)
         weight = np.zeros(world.n)
         index = {pid: i for i, pid in enumerate(world.ids)}
         hits = [(int(ev.year), index[q]) for ev in (self.events or []) if str(ev.kind) == "mine_closure"
-                for q in ev.places if q in index]
+                for q in ev.places if q in index and world.mining[index[q]]]
         if hits:
             for y, i in hits:
                 year[i] = min(year[i], y)
