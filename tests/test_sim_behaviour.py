@@ -163,3 +163,24 @@ def test_closures_hit_the_atlas_mining_towns_only():
     lost, since = d.jobs_lost(1999)
     i = list(w.ids).index("s_kok_jangak")
     assert lost[i] == 1 and since[i] == 7
+
+
+def _refugee_sim(atlas) -> Sim:
+    sim = Sim(atlas, seed=2, scale=SCALE, end=2030)
+    sim.init()
+    sim.dec.events = [Event(1990, 12, "refugees_abroad", ("s_mine",), 0.4, 2, "test")]  # abroad over New Year
+    return sim
+
+
+def test_refugees_abroad_survive_a_checkpoint(mini, tmp_path):
+    straight = _refugee_sim(mini).run(until=1992)
+    first = _refugee_sim(mini)
+    first.run(until=1992, checkpoint=tmp_path)  # the last checkpoint: 1 January 1991
+    resumed = _refugee_sim(mini)
+    resumed.restore(tmp_path, until=1992)
+    resumed.run(until=1992)
+    a, b = straight.results, resumed.results
+    assert a.events == b.events
+    mine = straight.place_index("s_mine")
+    assert a.true_flows[1991][straight.world.n, mine] > 50  # the returns came in 1991
+    np.testing.assert_array_equal(a.true_flows[1991], b.true_flows[1991])

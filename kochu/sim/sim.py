@@ -15,18 +15,15 @@ from kochu.sim import kernels as K
 from kochu.sim.checkpoint import Writer
 from kochu.sim.decisions import Decisions, age_profiles
 from kochu.sim.demography import Vital
+from kochu.sim.events import REFUGEES_ABROAD, refugees_abroad
 from kochu.sim.housing import Housing
 from kochu.sim.init import build_population
 from kochu.sim.params import Params
-from kochu.sim.people import ABROAD, INFORMAL, MONTH0_YEAR, NEVER, PRESENT, People
+from kochu.sim.people import ABROAD, MONTH0_YEAR, People
 from kochu.sim.registration import registration_tables
 from kochu.sim.results import Results
-from kochu.sim.rng import STREAMS, step_key, stream_key, uniforms
+from kochu.sim.rng import STREAMS, step_key, stream_key
 from kochu.sim.world import World, build_world
-
-#: event kind of a temporary displacement abroad (international, not an internal move)
-REFUGEES_ABROAD = "refugees_abroad"
-REFUGEE_STEP = 1 << 40  # counter offset: the refugees' draws differ from kernels.displace's
 
 LOOP_ORDER = (
     "1 demography — monthly birth and death probabilities by oblast, age and sex from the atlas's crude rates",
@@ -342,7 +339,7 @@ class Sim:
             elif fraction is not None and len(idx):
                 self.displacement_return_months = float(months or self.params["displacement_return_months"])
                 reqs.append((idx, float(fraction), self.displacement_return_months))
-        self._refugees(abroad)
+        refugees_abroad(self, abroad)
         p, w = self.people, self.world
         moves = registered = 0
         for idx, frac, _months in reqs:
@@ -357,51 +354,6 @@ class Sim:
                               p_reg, tflow, rflow)
             moves, registered = moves + int(m), registered + int(r)
         return moves, registered
-
-    def _refugees(self, reqs: list[tuple[np.ndarray, float, float]]) -> None:
-        """Temporary displacement abroad (events of kind ``refugees_abroad``, e.g. the June 2010
-        flight to Uzbekistan): a ``fraction`` of the households present in the places leave the
-        country at the start of the month and come back home after ``months`` months. They are
-        emigration and immigration (status abroad in between: counted in the permanent, not the
-        present population), never internal moves. Departures and returns happen between two
-        months and are booked in the month that ends there (the stocks of the event month's
-        1st already exclude them), so population(t+1) = population(t) + births − deaths +
-        immigration − emigration stays exact. The return month is kept in ``people.moved`` as
-        ``−month`` (negative, above ``NEVER``; cleared on return), so checkpoints carry it."""
-        p, w = self.people, self.world
-        n, t = p.n, self.tm
-        st, mv = p.status[:n], p.moved[:n]
-        marked = (mv < 0) & (mv > NEVER)
-        if not reqs and not marked.any():
-            return
-        due = marked & (-mv.astype(np.int64) <= t)
-        back = np.flatnonzero(due & (st == ABROAD))
-        mv[marked & (due | (st != ABROAD))] = NEVER  # returned (now, or earlier on their own)
-        st[back] = np.where(w.informal[p.place[back]], INFORMAL, PRESENT)
-        out: list[np.ndarray] = []
-        for idx, frac, months in reqs:
-            hit = np.zeros(w.n, np.bool_)
-            hit[idx] = True
-            cand = np.flatnonzero(((st == PRESENT) | (st == INFORMAL)) & hit[p.place[:n]])
-            u = uniforms(self.seed, "displacement", t + REFUGEE_STEP, p.hh[cand])
-            go = cand[u < frac]
-            st[go] = ABROAD
-            mv[go] = -(t + max(int(round(months)), 1))
-            out.append(go)
-        gone = np.concatenate(out) if out else np.zeros(0, np.int64)
-        if self._last_tally is None:  # the run's first month: before its first stocks
-            return
-        py, pm = (self.year, self.month - 1) if self.month > 1 else (self.year - 1, 12)
-        tflow, _ = self.results.flow_matrices(py)
-        ab = tflow.shape[0] - 1
-        np.add.at(tflow[:, ab], p.place[gone], 1)
-        np.add.at(tflow[ab, :], p.place[back], 1)
-        self._last_tally[2] += len(back)
-        self._last_tally[3] += len(gone)
-        row = self.results.events.get((py, pm))
-        if row is not None:
-            row["immigration"] += len(back)
-            row["emigration"] += len(gone)
 
     def _bounds(self, p_death: np.ndarray, p_birth: np.ndarray, hz: dict, p_late: np.ndarray) -> tuple:
         """Thresholds of the decide kernel's fast path for the ~97% of people to whom nothing
