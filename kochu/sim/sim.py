@@ -326,7 +326,9 @@ class Sim:
 
     def _events(self, keys: np.ndarray, p_reg: np.ndarray) -> tuple[int, int]:
         """Dated events of this month (drivers) and displacement requests (interventions);
-        returns the displacement (moves, registered moves), already in this year's flows."""
+        returns the displacement (moves, registered moves), already in this year's flows.
+        Refugees abroad (kind ``refugees_abroad``) are international, not moves: see
+        :func:`kochu.sim.events.refugees_abroad` (departures and due returns, every month)."""
         reqs = list(self._displacements)
         self._displacements.clear()
         abroad: list[tuple[np.ndarray, float, float]] = []
