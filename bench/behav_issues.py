@@ -10,7 +10,7 @@ Usage: ``.venv/bin/python bench/behav_issues.py RUN_DIR`` (a ``kochu run`` outpu
 4. novostroiki (informal) and Bishkek (capital + novostroiki) on 1 January 2013/2025/2035
    when the run reaches them;
 6. share of Bishkek and Chuy among internal moves 2010–12: of all moves, of moves leaving the
-   rayon, of moves between first-level units.
+   rayon, of moves between first-level units; and between units in 2011–12 (the target).
 """
 
 import sys
@@ -80,6 +80,10 @@ def main(d: str) -> None:
         b = y[y["do"] == "bishkek"].true.sum() / tot
         c = y[y["do"] == "chuy"].true.sum() / tot
         print(f"6. 2010-12 {label:18s}: Bishkek {b:.3f}, Chuy {c:.3f} (moves {tot / 3e3:.0f} k/yr)")
+    y = x[(x.year >= 2011) & (x["do"] != x.oo)]  # the target's comparison (kochu.estimate.targets.INTENTION)
+    tot = y.true.sum()
+    print(f"6. 2011-12 between oblasts   : Bishkek {y[y['do'] == 'bishkek'].true.sum() / tot:.3f}, "
+          f"Chuy {y[y['do'] == 'chuy'].true.sum() / tot:.3f} (target 0.600, 0.186)")
 
 
 if __name__ == "__main__":
