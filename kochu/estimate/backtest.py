@@ -5,6 +5,12 @@
   (1999 → 2009), ``s(T) = s(2009) + (s(2009) - s(1999)) * (T - 2009) / 10``, renormalised to
   sum to 1;
 * **MAPE**: mean over units of ``|forecast - observed| / observed`` in percent.
+
+**The information set** (:func:`information_set`): a backtest trained on data ≤ ``Y`` sees an
+atlas whose dated rows (populations, attributes, vital rates, age structures) end in ``Y``; the
+drivers take the same cut (``build_drivers(..., data_until=Y)``) and the projection's national
+UN series end in ``Y`` (``DemographyOptions.last_data_year``). Only the evaluation reads the
+later estimates.
 """
 
 from __future__ import annotations
@@ -13,6 +19,28 @@ import numpy as np
 import pandas as pd
 
 from kochu.errors import KochuError
+
+#: atlas tables with a ``year`` column (rows without a year are static and always kept)
+DATED_TABLES = ("populations", "attributes", "vital_rates", "age_structure")
+
+
+def information_set(atlas, until: int):
+    """A copy of ``atlas`` as known at the end of year ``until``: dated rows after it dropped.
+
+    The copy shares everything else (places, roads, computed travel times) with ``atlas``,
+    which is not changed.
+    """
+    import copy
+
+    view = copy.copy(atlas)
+    for name in DATED_TABLES:
+        table = getattr(atlas, name, None)
+        if table is None or "year" not in table:
+            continue
+        year = pd.to_numeric(table["year"], errors="coerce")
+        setattr(view, name, table[year.isna() | (year <= int(until))].reset_index(drop=True))
+    view.data_until = int(until)
+    return view
 
 
 def shares(values: pd.Series) -> pd.Series:
