@@ -184,3 +184,23 @@ def test_early_cuts_build(atlas, year):
     assert all(np.isfinite(v).all() for v in d.pull.values())
     out = C.backtest_forecast(atlas, C.defaults(), year)
     assert np.isfinite(out.by_unit(2015, "permanent").to_numpy()).all()
+
+
+def test_cli_forecast_path_equals_the_tested_forecast(atlas):
+    """``kochu calibrate --train-until`` projects to 2050 with the same cut: its 2015 is the tested one."""
+    values = C.defaults()
+    proj = C.Projector(atlas, last_data_year=TRAIN, data_until=TRAIN)
+    long = proj.outputs(values, 2050, jump_off=C.latest_stock(proj.atlas, TRAIN))
+    short = C.backtest_forecast(atlas, values, TRAIN)
+    assert long.by_unit(2015, "permanent").to_numpy().tobytes() == short.by_unit(2015, "permanent").to_numpy().tobytes()
+
+
+def test_backtest_table_extra_column_by_hand():
+    from kochu.estimate.backtest import backtest_table
+
+    idx = ["a", "b"]
+    obs = pd.Series([40.0, 60.0], idx)
+    t = backtest_table(obs, obs, obs, obs, 10, 6, {"held": pd.Series([50.0, 50.0], idx)})
+    assert list(t.columns) == ["observed", "model", "persistence", "trend", "held"]
+    assert t.loc["MAPE %", "held"] == pytest.approx((0.1 / 0.4 + 0.1 / 0.6) / 2 * 100)
+    assert t.loc["MAPE %", "model"] == pytest.approx(0.0)
