@@ -98,12 +98,18 @@ def _forecast_bytes(out) -> bytes:
 
 @pytest.fixture(scope="module")
 def clean(atlas):
-    """(forecast bytes, calibration) on the real data, computed before any perturbation."""
+    """(forecast bytes, old-path forecast) on the real data, computed before any perturbation."""
     drv_sources.read.cache_clear()
     values = C.defaults()
-    cal = C.calibrate(atlas, TRAIN, max_evals=1)
-    return _forecast_bytes(C.backtest_forecast(atlas, values, TRAIN)), cal, \
+    return _forecast_bytes(C.backtest_forecast(atlas, values, TRAIN)), \
         C.Projector(atlas, last_data_year=TRAIN).outputs(values, 2015, jump_off=C.latest_stock(atlas, TRAIN))
+
+
+@pytest.fixture(scope="module")
+def clean_cal(atlas):
+    """The backtest calibration (smallest budget) on the real data, before any perturbation."""
+    drv_sources.read.cache_clear()
+    return C.calibrate(atlas, TRAIN, max_evals=1)
 
 
 def test_forecast_identical_when_the_future_is_perturbed(atlas, clean, future_data):
@@ -111,11 +117,12 @@ def test_forecast_identical_when_the_future_is_perturbed(atlas, clean, future_da
     assert _forecast_bytes(C.backtest_forecast(bad, C.defaults(), TRAIN)) == clean[0]
 
 
-def test_calibration_identical_when_the_future_is_perturbed(atlas, clean, future_data):
+@pytest.mark.slow
+def test_calibration_identical_when_the_future_is_perturbed(atlas, clean_cal, future_data):
     cal = C.calibrate(_perturbed_atlas(atlas), TRAIN, max_evals=1)
-    assert cal.values == clean[1].values
-    assert [t.name for t in cal.targets] == [t.name for t in clean[1].targets]
-    assert np.array_equal(cal.fit["fitted"].to_numpy(), clean[1].fit["fitted"].to_numpy())
+    assert cal.values == clean_cal.values
+    assert [t.name for t in cal.targets] == [t.name for t in clean_cal.targets]
+    assert np.array_equal(cal.fit["fitted"].to_numpy(), clean_cal.fit["fitted"].to_numpy())
 
 
 def test_drivers_identical_and_future_events_dropped(atlas, future_data):
@@ -137,7 +144,7 @@ def test_negative_control_without_the_cut_the_future_leaks(atlas, clean, future_
     """The same perturbation moves the old path (rates cut, drivers and atlas not)."""
     bad = _perturbed_atlas(atlas)
     old = C.Projector(bad, last_data_year=TRAIN).outputs(C.defaults(), 2015, jump_off=C.latest_stock(bad, TRAIN))
-    ref = clean[2].by_unit(2015, "permanent")
+    ref = clean[1].by_unit(2015, "permanent")
     moved = old.by_unit(2015, "permanent")
     assert not np.allclose(moved.to_numpy(), ref.to_numpy(), rtol=1e-4)
 
@@ -204,3 +211,20 @@ def test_backtest_table_extra_column_by_hand():
     assert list(t.columns) == ["observed", "model", "persistence", "trend", "held"]
     assert t.loc["MAPE %", "held"] == pytest.approx((0.1 / 0.4 + 0.1 / 0.6) / 2 * 100)
     assert t.loc["MAPE %", "model"] == pytest.approx(0.0)
+
+
+@pytest.fixture(scope="module")
+def clean_sim(atlas):
+    from kochu.estimate.targets import all_targets
+
+    drv_sources.read.cache_clear()
+    targets = all_targets(atlas, TRAIN)
+    return targets, C.backtest_sim_check(atlas, C.defaults(), targets, TRAIN, scale=0.003)
+
+
+@pytest.mark.slow
+def test_backtest_simulation_identical_when_the_future_is_perturbed(atlas, clean_sim, future_data):
+    """The agent-based check of a backtest (Sim on the cut atlas and drivers) ignores later data too."""
+    targets, ref = clean_sim
+    got = C.backtest_sim_check(_perturbed_atlas(atlas), C.defaults(), targets, TRAIN, scale=0.003)
+    assert got["fitted"].to_numpy().tobytes() == ref["fitted"].to_numpy().tobytes()
