@@ -95,11 +95,29 @@ def full_sim(values: Mapping[str, float]) -> dict[str, float]:
 
 
 class Projector:
-    """Reusable projection set-up for one atlas (world, drivers, initial population)."""
+    """Reusable projection set-up for one atlas (world, drivers, initial population).
 
-    def __init__(self, atlas, last_data_year: int = 2015, end: int = 2050) -> None:
+    ``data_until=Y`` (backtests) is the information-set cut, end to end: the atlas is seen as
+    known at the end of ``Y`` (:func:`kochu.estimate.backtest.information_set`), the drivers
+    are built with ``data_until=Y`` and the national series, vital rates and international
+    migration end in ``Y`` (``last_data_year`` ≤ ``Y``). After ``Y`` every input follows the rule
+    the real forecast applies after 2015: drivers carry their last known value, vital rates
+    are held (fertility at the mean of the last three years), international migration at the
+    mean rate of the last five years. ``None`` = all data.
+    """
+
+    def __init__(self, atlas, last_data_year: int = 2015, end: int = 2050, data_until: int | None = None) -> None:
+        drivers = None
+        if data_until is not None:
+            from kochu.drivers import build_drivers
+            from kochu.estimate.backtest import information_set
+
+            atlas = information_set(atlas, data_until)
+            last_data_year = min(last_data_year, int(data_until))
+            drivers = build_drivers(atlas, start=START, end=max(end, 2050), data_until=data_until)
         self.atlas = atlas
-        self.ctx = SimContext(atlas, START, max(end, 2050))
+        self.data_until = data_until
+        self.ctx = SimContext(atlas, START, max(end, 2050), drivers=drivers)
         self.ids = self.ctx.places
         self.initial = initial_population(atlas, self.ids, START)
         self.last_data_year = last_data_year
@@ -146,6 +164,31 @@ class Projector:
             if total > 0:
                 factor[sel] = float(value) / total
         return factor
+
+
+def backtest_forecast(atlas, values: Mapping[str, float], train_until: int, until: int = 2015) -> Outputs:
+    """The backtest's forecast: trained on data ≤ ``train_until``, projected to ``until``.
+
+    Only the information set of ``train_until`` is read (:class:`Projector` with
+    ``data_until``); the forecast jumps off from the latest stock known then
+    (:func:`latest_stock`).
+    """
+    proj = Projector(atlas, last_data_year=train_until, data_until=train_until)
+    return proj.outputs(values, until, jump_off=latest_stock(proj.atlas, train_until))
+
+
+def backtest_sim_check(atlas, values: Mapping[str, float], targets: list[Target], train_until: int,
+                       scale: float = 0.02, seed: int = 1) -> pd.DataFrame:
+    """:func:`sim_check` on the information set of ``train_until`` (atlas and drivers cut)."""
+    from kochu.drivers import build_drivers
+    from kochu.estimate.backtest import information_set
+    from kochu.sim.sim import Sim
+
+    info = information_set(atlas, train_until)
+    until = max(t.year for t in targets) + 1
+    drivers = build_drivers(info, start=START, end=max(until, 2050), data_until=train_until)
+    s = Sim(info, seed=seed, scale=scale, params=full_sim(values), end=max(until, 2050), drivers=drivers)
+    return sim_outputs(info, s.run(until).finalize(), targets, scale)
 
 
 #: stocks a forecast can jump off from, latest first: (year, measure)
@@ -210,9 +253,9 @@ def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
     if train_until is not None and train_until > 2015:
         raise KochuError(f"--train-until {train_until}: expected a year ≤ 2015 (the last year with data)")
     last = 2015 if train_until is None else train_until
-    targets = all_targets(atlas, train_until)
+    proj = Projector(atlas, last_data_year=last, data_until=train_until)
+    targets = all_targets(proj.atlas, train_until)
     until = max(t.year for t in targets) + 1
-    proj = Projector(atlas, last_data_year=last)
     n_eval = [0]
     t0 = time.perf_counter()
 

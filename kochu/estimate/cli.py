@@ -50,16 +50,22 @@ def _backtest(atlas, cal, out) -> pd.DataFrame:
         censuses = [1989, censuses[-1]]
     early = atlas.population(censuses[0], "de_facto", "oblast")
     base = atlas.population(censuses[-1], "de_facto", "oblast")
-    table = backtest_table(observed, model, early, base, censuses[1] - censuses[0], year - censuses[1])
+    held = {"model held": out.by_unit(censuses[-1], measure)}
+    table = backtest_table(observed, model, early, base, censuses[1] - censuses[0], year - censuses[1], held)
     names = atlas.places["name"]
     table.index = [names.get(i, i) for i in table.index]
     table.attrs["note"] = (
-        f"Trained on data ≤ {cal.train_until} (targets, vital rates, international migration and the "
-        f"labour-abroad index after it are not used; the drivers' place indicators are). The forecast jumps "
+        f"Trained on data ≤ {cal.train_until}: nothing dated later is read — targets, atlas populations and "
+        f"attributes, vital rates, national UN series and international migration, the drivers' oblast "
+        f"indicators, national series, regime anchors and events (kochu.estimate.backtest.information_set, "
+        f"build_drivers(data_until={cal.train_until})); after {cal.train_until} every input carries its last "
+        f"known value (the rule the full forecast uses after 2015), later events are dropped. The forecast jumps "
         f"off from the {censuses[-1]} census stocks and gives the {year} *permanent* count (registered "
         f"residents + those temporarily abroad, kochu.projection.dejure), the measure of the {year} "
         f"estimates. Baselines: persistence of the {censuses[-1]} census shares and the linear trend "
-        f"{censuses[0]}→{censuses[-1]} extrapolated {year - censuses[-1]} years. MAPE of shares, percent.")
+        f"{censuses[0]}→{censuses[-1]} extrapolated {year - censuses[-1]} years; `model held` = the "
+        f"model's own {censuses[-1]} {measure} shares held (what the measure conversion alone gains, without "
+        f"{censuses[-1]}→{year} dynamics). MAPE of shares, percent.")
     return table
 
 
@@ -110,7 +116,8 @@ def register(app: typer.Typer) -> None:
         sim_fit, note, sim_values = None, "", dict(cal.values)
         if not no_sim:
             try:
-                sim_fit = C.sim_check(atlas, cal.values, cal.targets, scale=sim_scale)
+                sim_fit = (C.sim_check(atlas, cal.values, cal.targets, scale=sim_scale) if train_until is None else
+                           C.backtest_sim_check(atlas, cal.values, cal.targets, train_until, scale=sim_scale))
             except Exception as exc:  # noqa: BLE001 — keep the projection's calibration if the sim fails
                 no_sim, note = True, f"The simulation check failed ({type(exc).__name__}: {exc}); not applied."
                 typer.echo(f"warning: simulation check failed: {type(exc).__name__}: {exc}", err=True)
@@ -144,8 +151,9 @@ def register(app: typer.Typer) -> None:
         if not no_sim and sim_fit_runs > 0 and train_until is None:
             chosen_params, defaults_note, final_fit, sim_extra = _sim_fit(atlas, cal, sim_values, sim_scale,
                                                                          sim_fit_runs)
-        proj = C.Projector(atlas, last_data_year=train_until or LAST_DATA_YEAR)
-        full = proj.outputs(cal.values, forecast_until, jump_off=C.latest_stock(atlas, train_until or LAST_DATA_YEAR))
+        proj = C.Projector(atlas, last_data_year=train_until or LAST_DATA_YEAR, data_until=train_until)
+        full = proj.outputs(cal.values, forecast_until,
+                            jump_off=C.latest_stock(proj.atlas, train_until or LAST_DATA_YEAR))
         forecast = _forecast_table(atlas, full)
         backtest = _backtest(atlas, cal, full) if train_until is not None else None
         undercount, extra = None, []
