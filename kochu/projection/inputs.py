@@ -15,7 +15,9 @@ atlas ``vital_rates.csv`` / ``age_structure.csv``):
   schedule × the place's ethnic fertility multiplier (Slavs and Germans at
   ``fertility_slavic_ratio``, their share evolving with births and emigration:
   :mod:`kochu.projection.ethnic`) × the unit's factor ``CBR_unit / CBR_national`` (1 where the
-  unit carries the national rate). After the last data year each place's level (≈ its total
+  unit carries the national rate) × the sim's southern birth factor in the years before
+  registered oblast rates (``birth_factor_south``, :mod:`kochu.sim.demography`; ``params``).
+  After the last data year each place's level (≈ its total
   fertility rate) is held at the mean of the last three data years (constant-fertility
   variant); the ethnic multiplier keeps evolving.
 * **International migration**: national net migrants from UN WPP 2022 for 1990-2015; the
@@ -154,7 +156,7 @@ class DemographicRates:
 
     def __init__(self, atlas, places: list[str], options: DemographyOptions | None = None,
                  params: Mapping[str, float] | None = None) -> None:
-        from kochu.sim.demography import national_scale
+        from kochu.sim.demography import birth_multipliers, national_scale, south_units
         from kochu.sim.params import Params
 
         self._national_scale = national_scale
@@ -172,8 +174,10 @@ class DemographicRates:
         self.phi = fertility_shape(self.opt.fertility_mode, self.opt.fertility_sd)
         self.profile = np.stack([rogers_castro(), rogers_castro()])
         self._scale: dict[int, np.ndarray] = {}
-        self._arrays()
         prm = params if isinstance(params, Params) else Params(dict(params or {}))
+        self._arrays()
+        years = np.arange(self._y0, self._y0 + self._cbr.shape[0])
+        self._cbr = self._cbr * birth_multipliers(prm, south_units(atlas, self.units), years)
         self.minority = Minority(self._initial_shares(atlas, prm), prm["fertility_slavic_ratio"],
                                  minority_emigration_weight(prm))
 
