@@ -183,3 +183,22 @@ def test_calibration_frees_the_birth_factor_with_a_prior_toward_one():
     assert defaults()["birth_factor_south"] == 1.0
     assert prior_residuals({"birth_factor_south": 1.0}) == pytest.approx([0.0])
     assert prior_residuals({"birth_factor_south": np.exp(0.2)}) == pytest.approx([0.2 / PRIORS["birth_factor_south"]])
+
+
+def test_birth_factor_doubles_southern_births_in_a_sim_run(mini):
+    """The agent-based sim (mini atlas, no moves): south/north newborns ratio × 2 for factor 2."""
+    from kochu.sim.people import MONTH0_YEAR
+    from kochu.sim.sim import Sim
+
+    atlas, world = mini
+    still = dict(move_rate_individual=0, move_rate_family=0, emigration_slavic=0, emigration_german=0,
+                 emigration_other=0, abroad_rate=0, return_rate=0, funded_relocation_rate=0)
+    south = south_units(atlas, world.unit_ids)[world.unit]
+    ratios = []
+    for factor in (1.0, 2.0):
+        sim = Sim(atlas, seed=1, scale=0.01, params={**still, "birth_factor_south": factor}, end=2000)
+        sim.run(1991)
+        c = sim.people.columns()
+        new = c["born"] >= (1989 - MONTH0_YEAR) * 12
+        ratios.append(new[south[c["place"]]].sum() / new[~south[c["place"]]].sum())
+    assert ratios[1] / ratios[0] == pytest.approx(2.0, rel=0.2)
