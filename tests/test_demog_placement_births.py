@@ -202,3 +202,19 @@ def test_birth_factor_doubles_southern_births_in_a_sim_run(mini):
         new = c["born"] >= (1989 - MONTH0_YEAR) * 12
         ratios.append(new[south[c["place"]]].sum() / new[~south[c["place"]]].sum())
     assert ratios[1] / ratios[0] == pytest.approx(2.0, rel=0.2)
+
+
+def test_projection_emigration_before_2000_leaves_from_the_slavic_area(kg):
+    """The projection's ``north_weight`` falls on the sim's Slavic area (not Naryn, Talas)."""
+    from kochu.projection.inputs import DemographicRates, DemographyOptions, initial_population
+
+    atlas, world = kg
+    places = list(atlas.settlements.index)
+    rates = DemographicRates(atlas, places, DemographyOptions(north_weight=5.0))
+    np.testing.assert_array_equal(rates.area, ethnic_area(world))
+    tot = initial_population(atlas, places, 1989).sum(axis=(0, 1))
+    per_head = rates._international(1995, initial_population(atlas, places, 1989)) / tot
+    units = np.array(world.unit_ids)[world.unit]
+    ok = tot > 0
+    assert per_head[ok & (units == "chuy")].mean() == pytest.approx(5.0 * per_head[ok & (units == "naryn")].mean())
+    assert per_head[ok & (units == "naryn")].mean() == pytest.approx(per_head[ok & (units == "osh")].mean())
