@@ -5,7 +5,11 @@
   (``north_weight``: how much of the 1989-99 net emigration left from northern places).
   Registration probabilities stay at the simulation's defaults (they encode the seed's
   "≥ 32 % unregistered"; :mod:`kochu.estimate.registration` estimates completeness separately).
-* **Loss**: standardised log errors of every target (:mod:`kochu.estimate.targets`).
+* **Southern birth factor** (``birth_factor_south``, :mod:`kochu.sim.demography`): no oblast
+  birth rate is registered before 2011, so the census stocks estimate it (indirect estimation),
+  held toward 1 by a log-normal prior (:data:`PRIORS`, an extra residual); the projection gets
+  the same sim parameters as the simulation (``DemographicRates(..., params=...)``).
+* **Loss**: standardised log errors of every target (:mod:`kochu.estimate.targets`) + priors.
 * **Optimiser**: :func:`scipy.optimize.least_squares` (trust-region reflective, bounds) on the
   parameters mapped to an unbounded-friendly scale (log for rates), finite-difference Jacobian.
 * **Final check**: the full agent-based simulation at a small scale with the fitted parameters
