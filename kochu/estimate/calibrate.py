@@ -5,7 +5,11 @@
   (``north_weight``: how much of the 1989-99 net emigration left from northern places).
   Registration probabilities stay at the simulation's defaults (they encode the seed's
   "≥ 32 % unregistered"; :mod:`kochu.estimate.registration` estimates completeness separately).
-* **Loss**: standardised log errors of every target (:mod:`kochu.estimate.targets`).
+* **Southern birth factor** (``birth_factor_south``, :mod:`kochu.sim.demography`): no oblast
+  birth rate is registered before 2011, so the census stocks estimate it (indirect estimation),
+  held toward 1 by a log-normal prior (:data:`PRIORS`, an extra residual); the projection gets
+  the same sim parameters as the simulation (``DemographicRates(..., params=...)``).
+* **Loss**: standardised log errors of every target (:mod:`kochu.estimate.targets`) + priors.
 * **Optimiser**: :func:`scipy.optimize.least_squares` (trust-region reflective, bounds) on the
   parameters mapped to an unbounded-friendly scale (log for rates), finite-difference Jacobian.
 * **Final check**: the full agent-based simulation at a small scale with the fitted parameters
@@ -59,8 +63,20 @@ FREE: dict[str, Free] = {
     "rural_crisis_push": Free(0.0, 4.0),
     "capital_housing_slack": Free(0.0, 0.5),
     "north_weight": Free(1.0, 12.0, True),
+    "birth_factor_south": Free(0.5, 2.0, True),
 }
 PROJECTION_ONLY = ("north_weight",)
+#: log-normal priors (s.d. of the log) of free parameters centred on 1: an extra residual
+#: ``log(value) / sd`` each. ``birth_factor_south`` (no registered oblast birth rate before
+#: 2011, kochu.sim.demography): sd 0.1 = the spread of the sourced unit birth factors around
+#: the national rate (Osh oblast 0.94 in 2011, 1.10 in 2015; atlas vital_rates.csv), so the
+#: census stocks move it only as far as they must.
+PRIORS: dict[str, float] = {"birth_factor_south": 0.1}
+
+
+def prior_residuals(values: Mapping[str, float]) -> np.ndarray:
+    """The :data:`PRIORS` penalty residuals (standardised, one per prior)."""
+    return np.array([np.log(values[k]) / sd for k, sd in PRIORS.items() if k in values])
 
 
 def _to_x(values: Mapping[str, float]) -> np.ndarray:
@@ -131,7 +147,7 @@ class Projector:
         """
         sim, proj = full_sim(values), split(values)[1]
         opt = DemographyOptions(last_data_year=self.last_data_year, **proj)
-        rates = DemographicRates(self.atlas, self.ids, opt)
+        rates = DemographicRates(self.atlas, self.ids, opt, params=sim)
         mig = SimMigration(self.ctx, sim)
         if jump_off is None or jump_off[0] >= until:
             return CohortProjection(self.ids, self.initial, START, rates, mig).run(until)
@@ -261,7 +277,8 @@ def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
 
     def fun(x: np.ndarray) -> np.ndarray:
         n_eval[0] += 1
-        r = residuals(targets, proj.outputs(_from_x(x), until)) + shift
+        v = _from_x(x)
+        r = np.concatenate([residuals(targets, proj.outputs(v, until)) + shift, prior_residuals(v)])
         if progress:
             progress(n_eval[0], float(r @ r))
         return r
@@ -278,8 +295,8 @@ def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
     values = _from_x(sol.x)
     out = proj.outputs(values, until)
     res = out.res
-    r = residuals(targets, out) + shift
-    r0 = residuals(targets, start_out) + shift
+    r = np.concatenate([residuals(targets, out) + shift, prior_residuals(values)])
+    r0 = np.concatenate([residuals(targets, start_out) + shift, prior_residuals(_from_x(x0))])
     return Calibration(values=values, start_values=_from_x(x0), targets=targets, fit=fit_table(targets, out),
                        start_fit=start_fit, loss=float(r @ r), start_loss=float(r0 @ r0), evaluations=n_eval[0],
                        seconds=time.perf_counter() - t0, train_until=train_until, result=res, outputs=out)

@@ -1,8 +1,8 @@
 """The low-fertility minority (Slavs and Germans) by place, for the projection's births.
 
 The projection has no ethnic dimension; the simulation does (:mod:`kochu.sim.init`: the 1989
-census totals of Slavs and Germans spread over places by ``north × urban × mining`` weights,
-per household, so the same share at every age; fertility × ``fertility_slavic_ratio``). The
+census totals of Slavs and Germans spread over places by ``area × urban × mining`` weights,
+the area being the units of ``kochu.sim.init.SLAVIC_UNITS``, per household, so the same share at every age; fertility × ``fertility_slavic_ratio``). The
 projection carries, per place, the minority's *share* ``s_i`` of the population and gives its
 women the fertility multiplier ``m_i = 1 − s_i + s_i × r`` (``r`` = ``fertility_slavic_ratio``),
 which is exactly the sim's ethnic factor averaged over a place's women when the share is the

@@ -15,14 +15,18 @@ atlas ``vital_rates.csv`` / ``age_structure.csv``):
   schedule × the place's ethnic fertility multiplier (Slavs and Germans at
   ``fertility_slavic_ratio``, their share evolving with births and emigration:
   :mod:`kochu.projection.ethnic`) × the unit's factor ``CBR_unit / CBR_national`` (1 where the
-  unit carries the national rate). After the last data year each place's level (≈ its total
+  unit carries the national rate) × the sim's southern birth factor in the years before
+  registered oblast rates (``birth_factor_south``, :mod:`kochu.sim.demography`; ``params``).
+  After the last data year each place's level (≈ its total
   fertility rate) is held at the mean of the last three data years (constant-fertility
   variant); the ethnic multiplier keeps evolving.
 * **International migration**: national net migrants from UN WPP 2022 for 1990-2015; the
   1989-94 total is rescaled to the national statistics figure −339,600 (1989 taken equal to
   1990 before rescaling, ``../shared/data/README.md``). The net count is shared among places
-  in proportion to population × ``north_weight`` for northern places before 2000 (the
-  Slavic/German exodus left from the north and the towns, seed), × 1 afterwards. It is applied
+  in proportion to population × ``north_weight`` for the places of the sim's Slavic
+  settlement area before 2000 (the Slavic/German exodus left from where they lived:
+  :func:`kochu.sim.init.ethnic_area`, the capital, Chuy and Issyk-Kul; places that are not
+  settlements use their ``north`` flag), × 1 afterwards. It is applied
   as a per-capita rate (UN net migrants / UN population, population = births / CBR), so any
   atlas scale works. After the last data year the mean rate of the last five data years is held. The age-sex
   profile is the Rogers-Castro model migration schedule (Rogers & Castro 1981, typical values).
@@ -143,7 +147,7 @@ class DemographyOptions:
 
     last_data_year: int = 2015  # rates after this year are held (backtests set 2009)
     intl_scale: float = 1.0  # multiplier on national net international migration
-    north_weight: float = 4.0  # weight of northern places in net emigration before 2000
+    north_weight: float = 4.0  # weight of the Slavic-area places in net emigration before 2000
     fertility_mode: float = 26.0
     fertility_sd: float = 6.5
     sex_ratio: float = 0.512
@@ -154,8 +158,9 @@ class DemographicRates:
 
     def __init__(self, atlas, places: list[str], options: DemographyOptions | None = None,
                  params: Mapping[str, float] | None = None) -> None:
-        from kochu.sim.demography import national_scale
+        from kochu.sim.demography import birth_multipliers, national_scale, south_units
         from kochu.sim.params import Params
+        from kochu.sim.world import build_world
 
         self._national_scale = national_scale
         self.opt = options or DemographyOptions()
@@ -172,16 +177,25 @@ class DemographicRates:
         self.phi = fertility_shape(self.opt.fertility_mode, self.opt.fertility_sd)
         self.profile = np.stack([rogers_castro(), rogers_castro()])
         self._scale: dict[int, np.ndarray] = {}
-        self._arrays()
         prm = params if isinstance(params, Params) else Params(dict(params or {}))
-        self.minority = Minority(self._initial_shares(atlas, prm), prm["fertility_slavic_ratio"],
-                                 minority_emigration_weight(prm))
-
-    def _initial_shares(self, atlas, params) -> np.ndarray:
-        """The sim's 1989 minority share of each place (0 for places outside the settlements)."""
-        from kochu.sim.world import build_world
-
+        self._arrays()
+        years = np.arange(self._y0, self._y0 + self._cbr.shape[0])
+        self._cbr = self._cbr * birth_multipliers(prm, south_units(atlas, self.units), years)
         world = build_world(atlas, 1989)
+        self.minority = Minority(self._initial_shares(world, prm), prm["fertility_slavic_ratio"],
+                                 minority_emigration_weight(prm))
+        self.area = self._area(world)
+
+    def _area(self, world) -> np.ndarray:
+        """1 for places of the sim's Slavic settlement area (:func:`kochu.sim.init.ethnic_area`),
+        where ``north_weight`` applies; places that are not settlements use their ``north`` flag."""
+        from kochu.sim.init import ethnic_area
+
+        area = pd.Series(ethnic_area(world).astype(float), index=list(world.ids)).reindex(self.places)
+        return np.where(area.isna(), self.north, area.to_numpy(float))
+
+    def _initial_shares(self, world, params) -> np.ndarray:
+        """The sim's 1989 minority share of each place (0 for places outside the settlements)."""
         shares = pd.Series(initial_shares(world, params), index=list(world.ids))
         return shares.reindex(self.places).fillna(0.0).to_numpy(float)
 
@@ -254,5 +268,5 @@ class DemographicRates:
         else:
             rate = float(self.net.iloc[-5:].mean())
         national = rate * tot.sum()
-        w = tot * (np.where(self.north > 0, self.opt.north_weight, 1.0) if year < 2000 else 1.0)
+        w = tot * (np.where(self.area > 0, self.opt.north_weight, 1.0) if year < 2000 else 1.0)
         return national * w / w.sum()

@@ -32,6 +32,17 @@ simulation carries decides, and the sourced factors act as *relative* multiplier
 (An earlier version normalised each unit to its own crude rate, which erased that structure:
 Chuy, with many older Russians, got as many births per head as Osh.)
 
+**Southern birth factor before registered rates** (indirect estimation). No oblast birth rate
+is registered before 2011 (``../shared/data/vital_by_oblast.csv``): the atlas carries the
+national rate (or a factor held back from 2011) there. For the years up to
+``birth_factor_last_year`` the units of the south (atlas ``north`` = 0 on the first-level
+unit's row) have their crude birth rate multiplied by ``birth_factor_south`` (default 1: the
+atlas as it is) before the factors are formed, so ``g_u`` — and with the national
+normalisation the ratio of their births per woman to everybody else's — grows by that ratio
+(:func:`birth_multipliers`). ``kochu calibrate`` estimates it from the census stocks 1999/2009
+with a prior toward 1 (:mod:`kochu.estimate.calibrate`); the registered years keep the
+atlas's sourced factors.
+
 An atlas without a country row in ``vital_rates.csv`` (test fixtures) takes as the national rate
 the mean of the unit rates weighted by the same populations (``P`` for births, ``N`` for deaths).
 The sums are taken over the population present at the start of the last January (the kernels
@@ -43,8 +54,9 @@ assumption, recorded in the manifest's parameters).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from kochu.errors import AtlasError
+from kochu.errors import AtlasError, KochuError
 from kochu.sim.params import Params
 from kochu.sim.world import World
 
@@ -92,6 +104,28 @@ def national_scale(rate: float | None, unit_rate: np.ndarray, pop: np.ndarray, s
     return rate / 1000.0 * total / denom * g
 
 
+def south_units(atlas: object, unit_ids) -> np.ndarray:
+    """True for the first-level units whose atlas row has ``north`` = 0 (False without the column
+    or for ids the atlas lacks, e.g. the country standing in for places without a unit)."""
+    places = getattr(atlas, "places", None)
+    ids = [str(u) for u in unit_ids]
+    if places is None or "north" not in places:
+        return np.zeros(len(ids), dtype=bool)
+    north = pd.to_numeric(places["north"].reindex(ids), errors="coerce")
+    return (north == 0).to_numpy(bool)
+
+
+def birth_multipliers(params: Params, south: np.ndarray, years) -> np.ndarray:
+    """(years, units) multipliers of the unit crude birth rates: ``birth_factor_south`` for the
+    southern units in years up to ``birth_factor_last_year``, 1 elsewhere (module docstring)."""
+    years = np.asarray(years, dtype=np.int64)
+    f = float(params["birth_factor_south"])
+    if f <= 0.0:
+        raise KochuError(f"parameter 'birth_factor_south': expected a ratio > 0, got {f}")
+    early = years <= params["birth_factor_last_year"]
+    return np.where(early[:, None] & np.asarray(south, dtype=bool)[None, :], f, 1.0)
+
+
 class Vital:
     """Crude rates by (year, unit) from the atlas, and the monthly tables built from them."""
 
@@ -113,6 +147,7 @@ class Vital:
             idx = np.clip(np.searchsorted(ry, years, side="right") - 1, 0, len(ry) - 1)
             self.cbr[:, u] = rows["crude_birth_rate"].to_numpy(np.float64)[idx]
             self.cdr[:, u] = rows["crude_death_rate"].to_numpy(np.float64)[idx]
+        self.cbr *= birth_multipliers(params, south_units(atlas, world.unit_ids), years)
         self.cbr_nat, self.cdr_nat = self._national(atlas, vr, years)
         self.mshape = mortality_shape(params)
         self.fshape = fertility_shape(params)

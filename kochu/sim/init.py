@@ -11,10 +11,20 @@ Method (each step documented because the atlas has no micro-data):
    ``round(n / household_size)`` households (derived; ``household_size`` in params).
 4. **Ethnic group** (per household) — the 1989 census national totals of Slavs (Russians,
    Ukrainians, Belarusians) and Germans (params ``slavic_1989``, ``german_1989``) are
-   spread over places with weights ``north × urban × mining`` (params ``ethnic_weight_*``),
-   the documented derivation used because ../shared/data has no 1989 ethnic table by oblast;
-   the seed places Russians in towns and mining settlements, and the north (Bishkek, Chuy,
-   Issyk-Kul) is where the Slavic population lived.
+   spread over places with weights ``area × urban × mining`` (params ``ethnic_weight_north``
+   for the area, ``ethnic_weight_urban``, ``ethnic_weight_mining``; 1 otherwise), capped at
+   ``ethnic_share_cap`` per place — the documented derivation used because ../shared/data has
+   no 1989 ethnic table by oblast. The *area* is the set of first-level units this module has
+   always named as where the Slavic population lived — the capital, Chuy and Issyk-Kul
+   (:data:`SLAVIC_UNITS`; derived, an assumption: the seed's Slavic places are the capital,
+   the Chui-valley industrial towns and the mining towns) — *not* every northern unit: the
+   ``north`` flag also covers Naryn and Talas, and with the area weight there a third of their
+   people were drawn as Slavs. Mining towns anywhere keep the mining weight (seed: "the
+   majority of these residents were ethnic Russians"), towns anywhere the urban weight. The
+   unit list is an argument of :func:`ethnic_shares` (``units``); of :data:`SLAVIC_UNITS` only
+   the ids the atlas has count, and an atlas with none of them (test fixtures) uses its
+   ``north`` flag. The totals stay the sourced ones whatever the area (the weights only share
+   them out).
 5. **Education** — a person has (or will get) higher education with ``higher_education_share``
    (the same rule gives newborns their education at birth).
 6. Everybody is registered where they live (propiska in force in 1989) and their origin is
@@ -22,6 +32,8 @@ Method (each step documented because the atlas has no micro-data):
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numba as nb
 import numpy as np
@@ -57,10 +69,38 @@ def _age_table(atlas: object, year: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return np.array(lo), np.array(hi), sex, w
 
 
-def ethnic_shares(world: World, params: Params, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-place shares of Slavs and Germans (derivation in the module docstring)."""
+#: first-level units where the Slavic/German population of 1989 lived (seed
+#: ../shared/seed/000_0a698f04e912d04a.txt: the capital, the Chui valley towns, the Issyk-Kul
+#: towns; module docstring). Ids of the Kyrgyzstan atlas's places.csv; other atlases pass
+#: ``units`` to :func:`ethnic_shares` or fall back to their ``north`` flag.
+SLAVIC_UNITS: tuple[str, ...] = ("bishkek", "chuy", "issyk_kul")
+
+
+def ethnic_area(world: World, units: Sequence[str] | None = None) -> np.ndarray:
+    """0/1 per place: in the Slavic settlement area (``units``, default :data:`SLAVIC_UNITS`).
+
+    Unit ids the atlas lacks are ignored; when none of the default ids is in the atlas, its
+    ``north`` flag stands in (an explicit ``units`` list naming no unit of the atlas is an
+    error)."""
+    known = [str(u) for u in world.unit_ids]
+    wanted = list(SLAVIC_UNITS if units is None else units)
+    idx = [known.index(u) for u in wanted if u in known]
+    if not idx:
+        if units is not None:
+            raise AtlasError(f"ethnic area units {', '.join(map(str, wanted))}: none is a first-level unit "
+                             f"of the atlas (expected some of {', '.join(known)})")
+        return (np.asarray(world.north) == 1).astype(np.int8)
+    return np.isin(np.asarray(world.unit), idx).astype(np.int8)
+
+
+def ethnic_shares(world: World, params: Params, counts: np.ndarray,
+                  units: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-place shares of Slavs and Germans (derivation in the module docstring).
+
+    ``units``: the first-level units of the Slavic settlement area (default
+    :data:`SLAVIC_UNITS`, see :func:`ethnic_area`)."""
     w = (
-        np.where(world.north == 1, params["ethnic_weight_north"], 1.0)
+        np.where(ethnic_area(world, units) == 1, params["ethnic_weight_north"], 1.0)
         * np.where(world.urban == 1, params["ethnic_weight_urban"], 1.0)
         * np.where(world.mining, params["ethnic_weight_mining"], 1.0)
     )

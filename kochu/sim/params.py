@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Param] = {
     "household_size": Param(4.6, "persons", "assumption: mean household size 1989 (Soviet census order of magnitude); to be calibrated"),
     "slavic_1989": Param(1_027_585, "persons", "1989 census (demoscope.ru/weekly/ssp/sng_nac_89.php): Russians 916,558 + Ukrainians 108,027 + Belarusians 3,000 (Belarusian stock taken = 1989-95 departures, lower bound); cf. shared data 'Russians 918k (21.2%) in 1990'"),
     "german_1989": Param(101_309, "persons", "1989 census; shared data: 'German population fell from 101.3k (1989)' (Elebaeva 2002)"),
-    "ethnic_weight_north": Param(4.0, "ratio", "derived: relative weight of the Slavic/German share in the north vs south (no oblast ethnic table in ../shared/data; seed: Russians in towns and mining settlements)"),
+    "ethnic_weight_north": Param(4.0, "ratio", "derived: relative weight of the Slavic/German share in the Slavic settlement area (kochu.sim.init.SLAVIC_UNITS: capital, Chuy, Issyk-Kul) vs elsewhere (no oblast ethnic table in ../shared/data; seed: Russians in towns and mining settlements)"),
     "ethnic_weight_urban": Param(3.0, "ratio", "derived: relative weight in towns vs villages (seed: Russians in towns)"),
     "ethnic_weight_mining": Param(3.0, "ratio", "derived: relative weight in mining towns (seed: 'the majority of these residents were ethnic Russians'; mining_towns.csv: Naiman ~90% Russians)"),
     "ethnic_share_cap": Param(0.65, "fraction", "derived: cap of the Slavic+German share in any place"),
@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Param] = {
     "mortality_gompertz_slope": Param(0.085, "1/yr of age", "Gompertz slope of adult mortality (standard human value ~0.08-0.09); shape only, level from crude death rates"),
     "mortality_infant": Param(0.035, "/yr", "infant hazard relative scale (shape only; scaled to crude death rates)"),
     "mortality_male_excess": Param(1.5, "ratio", "male/female mortality ratio; e0 gap 60.7 vs 67.7 in 1990 (national_un_wpp_1990_2015.csv)"),
+    "birth_factor_south": Param(1.0, "ratio", "derived (indirect estimation): multiplier of the relative birth factor of the southern first-level units (atlas north = 0) in the years without a registered oblast birth rate (<= birth_factor_last_year); 1 = the atlas's rates; kochu calibrate fits it to the census stocks with a log-normal prior (sd 0.1) toward 1 (kochu.sim.demography)"),
+    "birth_factor_last_year": Param(2010, "year", "last year birth_factor_south applies: the first registered oblast birth rate in ../shared/data/vital_by_oblast.csv is Osh oblast 2011 (the atlas's sourced factors alone from then on)"),
     # --- internal moves --------------------------------------------------------------------
     "move_rate_individual": Param(0.007, "/yr", "set to reproduce registered moves 30-40 k/yr 1999-2009 (registered_internal_migration.csv) with the registration gap"),
     "move_rate_family": Param(0.001, "/yr (households)", "set to reproduce the 1990-94 whole-family relocations (seed) and 89 k registered moves in 1991"),
