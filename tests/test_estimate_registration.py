@@ -8,7 +8,7 @@ from scipy.special import expit
 
 from kochu.atlas import load_atlas
 from kochu.errors import KochuError
-from kochu.estimate.accounting import accounting_net
+from kochu.estimate.accounting import accounting_net, slavic_area
 from kochu.estimate.registration import (
     RegistrationData,
     _flows,
@@ -50,6 +50,23 @@ def test_accounting_closes_on_the_mini_atlas():
     rhs = t["natural_increase"] + t["international"] + t["residual"] + t["net_internal"]
     np.testing.assert_allclose(lhs, rhs, rtol=1e-12)
     assert (t["net_internal_sd"] > 0).all()
+
+
+def test_pre_2000_emigration_weight_follows_the_slavic_area_not_the_north_flag():
+    atlas = load_atlas()
+    units = list(atlas.level("oblast").index)
+    area = dict(zip(units, slavic_area(atlas, units), strict=True))
+    assert area["chuy"] == area["bishkek"] == area["issyk_kul"] == 1.0
+    assert area["naryn"] == area["talas"] == area["osh"] == 0.0  # Naryn and Talas are "north" but not Slavic
+    t = accounting_net(atlas, 1989, 1999, north_weight=4.0)
+    per_head = (t["international"] / t["mean_population"]).to_numpy()
+    by = dict(zip(t["unit"], per_head, strict=True))
+    assert by["chuy"] / by["naryn"] == pytest.approx(4.0, rel=0.15)
+    assert by["naryn"] / by["osh"] == pytest.approx(1.0, rel=0.05)
+    mini = load_atlas(MINI_ATLAS)  # no Kyrgyz unit: the north flag stands in
+    mu = list(mini.level("oblast").index)
+    north = mini.places.loc[mu, "north"].fillna(0).to_numpy(float)
+    np.testing.assert_array_equal(slavic_area(mini, mu), (north > 0).astype(float))
 
 
 def test_data_from_atlas_finds_capital_and_seed_units():

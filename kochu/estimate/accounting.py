@@ -9,7 +9,9 @@ For a unit ``d`` and an intercensal period ``[t0, t1)``::
   geometrically between the censuses (atlas ``vital_rates.csv``);
 * net international migration: the national per-capita rate of
   :func:`kochu.projection.inputs.national_net_rate` shared among units in proportion to
-  population × ``north_weight`` (north, before 2000), the projection's own rule.
+  population × ``north_weight`` for the units of the sim's Slavic settlement area
+  (:data:`kochu.sim.init.SLAVIC_UNITS`; the ``north`` flag when the atlas has none of them)
+  before 2000, the projection's own rule.
 
 The units' raw residuals need not sum to zero nationally: the national residual (census
 coverage, unrecorded emigration and — for de facto counts — the growing stock of labour
@@ -41,6 +43,16 @@ def _rates(atlas, units: list[str], years: range, column: str) -> np.ndarray:
     return np.stack([vr[u] if u in vr else vr[country] for u in units], axis=1)
 
 
+def slavic_area(atlas, units: list[str]) -> np.ndarray:
+    """1.0 for first-level units of the sim's Slavic settlement area, else 0.0 (the
+    ``north`` flag stands in when the atlas has none of :data:`kochu.sim.init.SLAVIC_UNITS`)."""
+    from kochu.sim.init import SLAVIC_UNITS
+
+    if any(u in SLAVIC_UNITS for u in units):
+        return np.isin(units, SLAVIC_UNITS).astype(float)
+    return (pd.to_numeric(atlas.places.loc[units, "north"]).fillna(0).to_numpy(float) > 0).astype(float)
+
+
 def accounting_net(atlas, t0: int, t1: int, north_weight: float = 4.0,
                    measure: str = "de_facto") -> pd.DataFrame:
     """Net internal migration of each first-level unit over ``[t0, t1)`` (table by unit)."""
@@ -54,7 +66,7 @@ def accounting_net(atlas, t0: int, t1: int, north_weight: float = 4.0,
     cdr = _rates(atlas, units, years, "crude_death_rate")
     natural = ((cbr - cdr) / 1000.0 * pt).sum(axis=0)
     rate = national_net_rate()
-    north = atlas.places.loc[units, "north"].fillna(0).to_numpy(float)
+    north = slavic_area(atlas, units)
     intl = np.zeros(len(units))
     for k, y in enumerate(years):
         w = pt[k] * (np.where(north > 0, north_weight, 1.0) if y < 2000 else 1.0)
