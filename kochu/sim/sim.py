@@ -353,8 +353,11 @@ class Sim:
         """Thresholds of the decide kernel's fast path for the ~97% of people to whom nothing
         happens in a month: ``thr_ind[p, a, s]`` = death + upper bound of the individual hazards
         beyond death at place ``p``; ``thr_hh[p, eth]`` = emigration + upper bound of a family
-        move; ``thr_birth[p, a, s]`` = the birth probability's bound (0 for men). Exact: the
-        slow path would also do nothing for a person whose uniforms are all at or above them."""
+        move; ``thr_birth[p, a, s]`` = the birth probability's bound (0 for men); ``thr_ret`` =
+        return or settlement of people abroad. Exact: the slow path would also do nothing for a
+        person whose uniforms are all at or above them. Returned in the kernel's integer form
+        (:func:`kochu.sim.kernels.int_bounds`): ``thr_ib`` (individual and birth, interleaved,
+        flat), ``thr_hh`` (flat), ``thr_ret``, and the number of ages."""
         pr, w = self.params, self.world
         stop = np.where(self._is_stop, max(pr["stopover_multiplier"], 1.0), 1.0)
         ind = (hz["p_abroad"] * self._abroad_age.max() + hz["p_move"] * self._move_age.max() * stop
@@ -367,7 +370,10 @@ class Sim:
         thr_hh = hz["p_emig"] + hh[:, None]
         thr_birth = np.zeros((w.n, p_birth.shape[1], 2))
         thr_birth[:, :, 0] = (p_birth * birth[:, None])[u]
-        return thr_ind, thr_hh, thr_birth
+        thr_ret = (hz["p_ret_abroad"] + hz["p_settle_abroad"]) * (1 + 1e-9) + 1e-12
+        thr_ib = np.stack([K.int_bounds(thr_ind, 32), K.int_bounds(thr_birth, 32)], axis=-1)
+        return (thr_ib.ravel(), K.int_bounds(thr_hh, 53).ravel(), np.int64(K.int_bounds(thr_ret, 53)),
+                thr_ind.shape[1])
 
     def step(self) -> None:
         """Simulate one month (see :meth:`loop_order`)."""
