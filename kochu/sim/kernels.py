@@ -15,10 +15,17 @@ end with consecutive ``pid``.
 
 from __future__ import annotations
 
-import numba as nb
-import numpy as np
+import os
 
-from kochu.sim.rng import _GOLDEN, _INV32, _INV53, _LO32, _S11, _S32, mix, uniform, uniform2
+# Idle OpenMP workers sleep instead of spinning between the parallel kernels: the serial parts
+# of a step (apply, remittances, tables) then do not share the cores with busy-waiting threads
+# (read when numba first loads its OpenMP layer; an explicit setting wins).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba as nb  # noqa: E402
+import numpy as np  # noqa: E402
+
+from kochu.sim.rng import _GOLDEN, _INV32, _INV53, _LO32, _S11, _S32, mix, uniform, uniform2  # noqa: E402
 
 CHUNK = 1 << 16
 

@@ -405,6 +405,7 @@ class Sim:
             self._abroad_buf = np.zeros(p.capacity + K.CHUNK, np.int64)
         act, dst = self._act, self._dst
         nab_c = np.zeros(nch, np.int64)
+        chunksize = nb.set_parallel_chunksize(1)  # chunks handed out one at a time (balanced on busy cores)
         K.decide(
             n, self.tm, keys, p.pid, p.born, p.sex, p.hh, p.place, p.reg, p.origin, p.eth, p.edu, p.status,
             p.moved, p.hh_savings, w.unit, self._is_stop, p_death, p_birth, self._fert_eth, self.vital.mshape,
@@ -415,6 +416,7 @@ class Sim:
             self.month == 1, *self._bounds(p_death, p_birth, hz, tb["p_late"]),
             self._actors_buf, self._abroad_buf, nab_c,
         )
+        nb.set_parallel_chunksize(chunksize)
         present = present_c.sum(axis=0)
         abroad = abroad_c.sum(axis=0)
         self._present = present
