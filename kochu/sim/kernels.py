@@ -195,15 +195,20 @@ def decide(
                 code = DIE
             else:
                 pe = p_emig[p, e]
-                funded = 0
-                if rh < pe + p_fam[p, 1] or r < pd + p_abroad[p] + p_move[p] * stopover_mult:
-                    funded = 1 if hh_savings[h] >= relocation_cost else 0
+                # a household is funded when it may move and its savings cover the cost; the
+                # savings (a random access) are read only when the outcome depends on them
+                may_fund = rh < pe + p_fam[p, 1] or r < pd + p_abroad[p] + p_move[p] * stopover_mult
+                funded = -1
+                fam = False
+                if st != DISPLACED and (rh < pe + p_fam[p, 0] or rh < pe + p_fam[p, 1]):
+                    funded = 1 if may_fund and hh_savings[h] >= relocation_cost else 0
+                    fam = rh < pe + p_fam[p, funded]
                 if rh < pe:
                     code = EMIGRATE
                 elif st == DISPLACED:
                     if r < pd + p_disp_return:
                         code = DISP_RETURN
-                elif rh < pe + p_fam[p, funded]:
+                elif fam:
                     code = FAMILY_MOVE
                     dst[i] = choose(cdf[2 + funded, p], uniform(k_dst, h))
                 else:
@@ -216,6 +221,8 @@ def decide(
                             pm *= stopover_mult
                         if r < x + pm:
                             code = MOVE
+                            if funded < 0 and edu[i] != 1:
+                                funded = 1 if may_fund and hh_savings[h] >= relocation_cost else 0
                             rich = 1 if (edu[i] == 1 or funded == 1) else 0
                             dst[i] = choose(cdf[rich, p], uniform(k_dst, pid[i]))
                         else:

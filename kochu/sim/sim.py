@@ -352,7 +352,7 @@ class Sim:
     def _bounds(self, p_death: np.ndarray, p_birth: np.ndarray, hz: dict, p_late: np.ndarray) -> tuple:
         """Thresholds of the decide kernel's fast path for the ~97% of people to whom nothing
         happens in a month: ``thr_ind[p, a, s]`` = death + upper bound of the individual hazards
-        beyond death at place ``p``; ``thr_hh[p, eth]`` = emigration + upper bound of a family
+        beyond death at place ``p``, age ``a`` and sex ``s``; ``thr_hh[p, eth]`` = emigration + upper bound of a family
         move; ``thr_birth[p, a, s]`` = the birth probability's bound (0 for men); ``thr_ret`` =
         return or settlement of people abroad. Exact: the slow path would also do nothing for a
         person whose uniforms are all at or above them. Returned in the kernel's integer form
@@ -360,13 +360,15 @@ class Sim:
         flat), ``thr_hh`` (flat), ``thr_ret``, and the number of ages."""
         pr, w = self.params, self.world
         stop = np.where(self._is_stop, max(pr["stopover_multiplier"], 1.0), 1.0)
-        ind = (hz["p_abroad"] * self._abroad_age.max() + hz["p_move"] * self._move_age.max() * stop
-               + hz["p_return"] + p_late)
+        # by place, age and sex: children and the old, who rarely move, mostly take the fast path
+        ind = (hz["p_abroad"][:, None, None] * self._abroad_age[None, :, :]
+               + (hz["p_move"] * stop)[:, None, None] * self._move_age[None, :, None]
+               + (hz["p_return"] + p_late)[:, None, None])
         ind = ind * (1 + 1e-9) + 1e-12
         hh = hz["p_fam"].max(axis=1) * (1 + 1e-9) + 1e-12
         birth = np.full(p_birth.shape[0], self._fert_eth.max()) * (1 + 1e-9) + 1e-12
         u = w.unit
-        thr_ind = p_death[u] + ind[:, None, None]
+        thr_ind = p_death[u] + ind
         thr_hh = hz["p_emig"] + hh[:, None]
         thr_birth = np.zeros((w.n, p_birth.shape[1], 2))
         thr_birth[:, :, 0] = (p_birth * birth[:, None])[u]
