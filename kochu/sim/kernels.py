@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 from kochu.sim.rng import _GOLDEN, _INV32, _INV53, _LO32, _S11, _S32, mix, uniform, uniform2  # noqa: E402
 
 CHUNK = 1 << 16
+BLOCK = 512  # decide's pass 1 works in blocks of this many slots (buffers stay in L1)
 
 NONE, DIE, EMIGRATE, TO_ABROAD, FROM_ABROAD, SETTLE_ABROAD = 0, 1, 2, 3, 4, 5
 FAMILY_MOVE, MOVE, RETURN, DISP_RETURN, LATE_REG = 6, 7, 8, 9, 10
@@ -102,32 +103,52 @@ def decide(
     for c in nb.prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
-        # pass 1: a tight scan (no branch but the loop's): counts, people abroad, and the slots
+        # pass 1: a tight scan (no branch but the loops'): counts, people abroad, and the slots
         # of the few who may have an event (into actors_buf, compacted in place by pass 2)
         cnt = np.zeros(8 * n_places, np.int64)
         nslow = 0
         nab = 0
         unreg = 0
-        for i in range(lo, hi):
-            iu = np.uint64(i)
-            st = status[iu]
-            p = np.int64(place[iu])
-            zh = mix(k_hh ^ (np.uint64(hh[iu]) * _GOLDEN))
-            z = mix(k_demo ^ (np.uint64(pid[iu]) * _GOLDEN))
-            a = age_years(t, born[iu])
-            live = st != EMPTY
-            ab = st == ABROAD
-            pres = live & (st != ABROAD)
-            cnt[np.uint64((i & 3) * 2 * n_places + p + n_places * np.int64(ab))] += np.int64(live)
-            abroad_buf[np.uint64(lo + nab)] = i
-            nab += np.int64(ab)
-            unreg += np.int64(pres & (reg[iu] != place[iu]))
-            j = np.uint64(((p * n_ages + a) * 2 + np.int64(sex[iu])) * 2)
-            q_pres = (np.int64(z >> _S32) > thr_ib[j]) & (np.int64(z & _LO32) > thr_ib[j + np.uint64(1)]) & (st != DISPLACED)
-            q_ab = np.int64(z >> _S11) > thr_ret
-            quiet = (np.int64(zh >> _S11) > thr_hh[np.uint64(p * n_eth + np.int64(eth[iu]))]) & ((ab & q_ab) | (pres & q_pres))
-            actors_buf[np.uint64(lo + nslow)] = i
-            nslow += np.int64(live & ~quiet)
+        zb = np.empty(BLOCK, np.uint64)  # per block: the person's bits, the household's bits,
+        zhb = np.empty(BLOCK, np.int64)  # the table indices and the status class
+        jb = np.empty(BLOCK, np.int64)
+        hb = np.empty(BLOCK, np.int64)
+        cb = np.empty(BLOCK, np.int64)
+        for b0 in range(lo, hi, BLOCK):
+            m = min(hi, b0 + BLOCK) - b0
+            for k in range(m):  # element-wise (vectorised): hashes, ages, table indices, classes
+                iu = np.uint64(b0 + k)
+                ku = np.uint64(k)
+                st = status[iu]
+                p = np.int64(place[iu])
+                zb[ku] = mix(k_demo ^ (np.uint64(pid[iu]) * _GOLDEN))
+                zhb[ku] = np.int64(mix(k_hh ^ (np.uint64(hh[iu]) * _GOLDEN)) >> _S11)
+                a = age_years(t, born[iu])
+                jb[ku] = ((p * n_ages + a) * 2 + np.int64(sex[iu])) * 2
+                hb[ku] = p * n_eth + np.int64(eth[iu])
+                # class 0 empty, 1 present (formal or informal), 2 abroad, 3 displaced; +4 unregistered
+                cb[ku] = (np.int64(st != EMPTY) + np.int64(st == ABROAD) + 2 * np.int64(st == DISPLACED)
+                          + 4 * np.int64(reg[iu] != place[iu]))
+            for k in range(m):
+                ku = np.uint64(k)
+                i = b0 + k
+                cl = cb[ku] & 3
+                live = cl != 0
+                ab = cl == 2
+                pres = live & (cl != 2)
+                p = np.int64(place[np.uint64(i)])
+                cnt[np.uint64((i & 3) * 2 * n_places + p + n_places * np.int64(ab))] += np.int64(live)
+                abroad_buf[np.uint64(lo + nab)] = i
+                nab += np.int64(ab)
+                unreg += np.int64(pres & (cb[ku] >= 4))
+                z = zb[ku]
+                j = np.uint64(jb[ku])
+                q_pres = ((np.int64(z >> _S32) > thr_ib[j]) & (np.int64(z & _LO32) > thr_ib[j + np.uint64(1)])
+                          & (cl != 3))
+                q_ab = np.int64(z >> _S11) > thr_ret
+                quiet = (zhb[ku] > thr_hh[np.uint64(hb[ku])]) & ((ab & q_ab) | (pres & q_pres))
+                actors_buf[np.uint64(lo + nslow)] = i
+                nslow += np.int64(live & ~quiet)
         for q in range(n_places):
             s0 = 0
             s1 = 0
