@@ -60,9 +60,9 @@ def choose(cdf: np.ndarray, u: float) -> int:
 
 @nb.njit(inline="always", cache=True)
 def age_years(t: np.int64, born: np.int64) -> np.int64:
-    """``min((t - born) // 12, 100)`` (age in completed years, 100 = 100+), by a multiply and a
-    shift: exact for 0 <= t - born < 2**18 (checked in the tests), and much cheaper than an
-    integer division in the hot loop."""
+    """``min(max(t - born, 0) // 12, 100)`` (age in completed years, 100 = 100+) by a multiply
+    and a shift after clamping to [0, 1200] (``x * 2796203 >> 25 == x // 12`` for 0 <= x < 2**18;
+    checked in the tests): much cheaper than numba's integer floor division in the hot loop."""
     return (min(max(t - np.int64(born), 0), 1200) * 2796203) >> 25
 
 
