@@ -11,7 +11,8 @@
 3. **Flee** (where it installs): Flee's own model (``flee.Ecosystem``: a ring of locations,
    agents evolving with Flee's movement rules) — per agent-step, against kochu's kernel.
 
-Times are medians of ``--repeats`` runs. Machine load (other processes on the same cores) is
+Times are medians of ``--repeats`` runs (``--full-repeats`` for the full-scale run; report
+the median of at least 3). ``bench/sim_phases.py`` splits the full run's time by phase. Machine load (other processes on the same cores) is
 printed beside the numbers because it changes them. Usage::
 
     .venv/bin/python bench/sim.py [--repeats 3] [--skip-full] [--until 2025]
@@ -39,6 +40,7 @@ from kochu.sim.rng import step_key, stream_key, uniform_pair
 ROOT = Path(__file__).resolve().parents[1]
 P = 90  # places (the Kyrgyzstan atlas has 90 settlements)
 MOVE_P = 0.01  # monthly move probability in the simple model
+TARGET_RATE = 1e8  # person-steps per second at 1:1 (issue 4)
 
 
 def gravity_cdf(p: int, seed: int = 0) -> np.ndarray:
@@ -207,7 +209,8 @@ def main() -> None:
         res = bench_full(args.until, args.full_repeats)
         print(f"  median: {median(r['wall_s'] for r in res):.1f} s wall, "
               f"{median(r['sim_s'] for r in res):.1f} s simulating, "
-              f"{median(r['rate'] for r in res):,.0f} person-steps/s, "
+              f"{median(r['rate'] for r in res):,.0f} person-steps/s "
+              f"= {median(r['rate'] for r in res) / TARGET_RATE:.2f} x the 1e8 target, "
               f"peak memory {max(r['peak_rss_gb'] for r in res):.2f} GB "
               f"(targets: < 40 s, ≥ 1e8 person-steps/s, < 2 GB)")
         cpu = median(r["cpu_s"] for r in res)

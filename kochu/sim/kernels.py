@@ -15,12 +15,20 @@ end with consecutive ``pid``.
 
 from __future__ import annotations
 
-import numba as nb
-import numpy as np
+import os
 
-from kochu.sim.rng import uniform, uniform2, uniform_pair
+# Idle OpenMP workers sleep instead of spinning between the parallel kernels: the serial parts
+# of a step (apply, remittances, tables) then do not share the cores with busy-waiting threads
+# (read when numba first loads its OpenMP layer; an explicit setting wins).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba as nb  # noqa: E402
+import numpy as np  # noqa: E402
+
+from kochu.sim.rng import _GOLDEN, _INV32, _INV53, _LO32, _S11, _S32, mix, uniform, uniform2  # noqa: E402
 
 CHUNK = 1 << 16
+BLOCK = 512  # decide's pass 1 works in blocks of this many slots (buffers stay in L1)
 
 NONE, DIE, EMIGRATE, TO_ABROAD, FROM_ABROAD, SETTLE_ABROAD = 0, 1, 2, 3, 4, 5
 FAMILY_MOVE, MOVE, RETURN, DISP_RETURN, LATE_REG = 6, 7, 8, 9, 10
@@ -50,7 +58,24 @@ def choose(cdf: np.ndarray, u: float) -> int:
     return lo
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(inline="always", cache=True)
+def age_years(t: np.int64, born: np.int64) -> np.int64:
+    """``min(max(t - born, 0) // 12, 100)`` (age in completed years, 100 = 100+) by a multiply
+    and a shift after clamping to [0, 1200] (``x * 2796203 >> 25 == x // 12`` for 0 <= x < 2**18;
+    checked in the tests): much cheaper than numba's integer floor division in the hot loop."""
+    return (min(max(t - np.int64(born), 0), 1200) * 2796203) >> 25
+
+
+def int_bounds(thr: np.ndarray, bits: int) -> np.ndarray:
+    """Integer form of fast-path thresholds for ``bits``-bit uniforms ``u = k * 2**-bits``:
+    ``T = ceil(thr * 2**bits) - 1`` (int64, at most ``2**bits - 1``; NaN → never fast), so that
+    ``k > T`` exactly when ``u >= thr``."""
+    top = float(2**bits - 1)
+    x = np.ceil(np.asarray(thr, np.float64) * float(2**bits)) - 1.0
+    return np.where(np.isnan(x), top, np.minimum(x, top)).astype(np.int64)
+
+
+@nb.njit(parallel=True, cache=True, error_model="numpy")
 def decide(
     n, t, keys, pid, born, sex, hh, place, reg, origin, eth, edu, status, moved,
     hh_savings, unit, is_town_stop, p_death, p_birth, fert_eth, mshape, fshape,
@@ -58,37 +83,110 @@ def decide(
     p_ret_abroad, p_settle_abroad, p_disp_return, stopover_mult, stopover_months,
     relocation_cost, cdf, act, dst,
     present_c, abroad_c, unreg_c, nunit_c, ssum_c, fsum_c, nact_c, nbirth_c, do_sums,
-    thr_ind, thr_hh, thr_birth, actors_buf, abroad_buf, nab_c,
+    thr_ib, thr_hh, thr_ret, n_ages, actors_buf, abroad_buf, nab_c,
 ):
     """Draw everyone's action for month ``t`` (see module docstring); fills ``act``, ``dst``.
 
-    ``thr_ind[p, a, s]``, ``thr_hh[p, eth]``, ``thr_birth[p, a, s]`` are the fast path's
-    thresholds (:meth:`kochu.sim.Sim._bounds`): a person whose three uniforms are all at or
-    above them can have no event this month (exact upper bounds of every hazard).
+    Per chunk, pass 1 is a tight branch-free scan of everyone: counts, the people abroad, and
+    the slots of the few who *may* have an event this month. The test compares the raw random
+    bits with integer thresholds (:meth:`kochu.sim.Sim._bounds`, :func:`int_bounds`):
+    ``thr_ib[((p * n_ages + a) * 2 + s) * 2 + {0, 1}]`` for the individual competing risks and
+    the birth, ``thr_hh[p * n_eth + eth]`` for the household's, ``thr_ret`` for people abroad;
+    a person whose bits are all above them can have no event (exact upper bounds of every
+    hazard, and ``bits > ceil(x * 2^k) - 1`` is exactly ``bits * 2^-k >= x``). Pass 2 runs the
+    full competing risks of those few, in slot order, with the very same uniforms.
     """
     k_demo, k_hh, k_dst = keys[0], keys[2], keys[3]
+    n_places = present_c.shape[1]
+    n_eth = p_emig.shape[1]
     n_chunks = (n + CHUNK - 1) // CHUNK
     for c in nb.prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
-        nact = 0
-        nbirth = 0
+        # pass 1: a tight scan (no branch but the loops'): counts, people abroad, and the slots
+        # of the few who may have an event (into actors_buf, compacted in place by pass 2)
+        cnt = np.zeros(8 * n_places, np.int64)
+        nslow = 0
         nab = 0
         unreg = 0
-        run_p = 0
-        run_n = 0
-        for i in range(lo, hi):
+        zb = np.empty(BLOCK, np.uint64)  # per block: the person's bits, the household's bits,
+        zhb = np.empty(BLOCK, np.int64)  # the table indices and the status class
+        jb = np.empty(BLOCK, np.int64)
+        hb = np.empty(BLOCK, np.int64)
+        cb = np.empty(BLOCK, np.int64)
+        for b0 in range(lo, hi, BLOCK):
+            m = min(hi, b0 + BLOCK) - b0
+            for k in range(m):  # element-wise (vectorised): hashes, ages, table indices, classes
+                iu = np.uint64(b0 + k)
+                ku = np.uint64(k)
+                st = status[iu]
+                p = np.int64(place[iu])
+                zb[ku] = mix(k_demo ^ (np.uint64(pid[iu]) * _GOLDEN))
+                zhb[ku] = np.int64(mix(k_hh ^ (np.uint64(hh[iu]) * _GOLDEN)) >> _S11)
+                a = age_years(t, born[iu])
+                jb[ku] = ((p * n_ages + a) * 2 + np.int64(sex[iu])) * 2
+                hb[ku] = p * n_eth + np.int64(eth[iu])
+                # class 0 empty, 1 present (formal or informal), 2 abroad, 3 displaced; +4 unregistered
+                cb[ku] = (np.int64(st != EMPTY) + np.int64(st == ABROAD) + 2 * np.int64(st == DISPLACED)
+                          + 4 * np.int64(reg[iu] != place[iu]))
+            for k in range(m):
+                ku = np.uint64(k)
+                i = b0 + k
+                cl = cb[ku] & 3
+                live = cl != 0
+                ab = cl == 2
+                pres = live & (cl != 2)
+                p = np.int64(place[np.uint64(i)])
+                cnt[np.uint64((i & 3) * 2 * n_places + p + n_places * np.int64(ab))] += np.int64(live)
+                abroad_buf[np.uint64(lo + nab)] = i
+                nab += np.int64(ab)
+                unreg += np.int64(pres & (cb[ku] >= 4))
+                z = zb[ku]
+                j = np.uint64(jb[ku])
+                q_pres = ((np.int64(z >> _S32) > thr_ib[j]) & (np.int64(z & _LO32) > thr_ib[j + np.uint64(1)])
+                          & (cl != 3))
+                q_ab = np.int64(z >> _S11) > thr_ret
+                quiet = (zhb[ku] > thr_hh[np.uint64(hb[ku])]) & ((ab & q_ab) | (pres & q_pres))
+                actors_buf[np.uint64(lo + nslow)] = i
+                nslow += np.int64(live & ~quiet)
+        for q in range(n_places):
+            s0 = 0
+            s1 = 0
+            for k in range(4):
+                s0 += cnt[k * 2 * n_places + q]
+                s1 += cnt[k * 2 * n_places + n_places + q]
+            present_c[c, q] = s0
+            abroad_c[c, q] = s1
+        unreg_c[c] = unreg
+        nab_c[c] = nab
+        if do_sums:  # January: the demography scaling sums over everyone present (slot order)
+            for i in range(lo, hi):
+                st = status[i]
+                if st == EMPTY or st == ABROAD:
+                    continue
+                a = age_years(t, born[i])
+                s = sex[i]
+                u = unit[place[i]]
+                nunit_c[c, u] += 1
+                ssum_c[c, u] += mshape[a, s]
+                if s == 0:
+                    fsum_c[c, u] += fshape[a] * fert_eth[eth[i]]
+        # pass 2: the full competing risks of the few, in slot order
+        nact = 0
+        nbirth = 0
+        for k in range(nslow):
+            i = actors_buf[lo + k]
             st = status[i]
-            if st == EMPTY:
-                continue
             p = place[i]
             h = hh[i]
-            rh = uniform(k_hh, h)  # the household's uniform (a hash is cheaper than a mispredicted branch)
+            e = eth[i]
+            s = sex[i]
+            a = age_years(t, born[i])
+            zh = mix(k_hh ^ (np.uint64(h) * _GOLDEN))
+            z = mix(k_demo ^ (np.uint64(pid[i]) * _GOLDEN))
+            rh = np.float64(zh >> _S11) * _INV53
             if st == ABROAD:
-                abroad_c[c, p] += 1
-                abroad_buf[lo + nab] = i
-                nab += 1
-                pe = p_emig[p, eth[i]]
+                pe = p_emig[p, e]
                 funded = 0
                 if rh < pe + p_fam[p, 1]:  # read savings (a random access) only when needed
                     funded = 1 if hh_savings[h] >= relocation_cost else 0
@@ -99,7 +197,7 @@ def decide(
                     code = FAMILY_MOVE
                     dst[i] = choose(cdf[2 + funded, p], uniform(k_dst, h))
                 else:
-                    r = uniform(k_demo, pid[i])
+                    r = np.float64(z >> _S11) * _INV53
                     if r < p_ret_abroad:
                         code = FROM_ABROAD
                     elif r < p_ret_abroad + p_settle_abroad:
@@ -109,44 +207,29 @@ def decide(
                     actors_buf[lo + nact] = i
                     nact += 1
                 continue
-            # present (in a formal place, an informal settlement, or displaced)
-            if p != run_p:  # people of a place are mostly contiguous: count runs in registers
-                present_c[c, run_p] += run_n
-                run_p = p
-                run_n = 0
-            run_n += 1
-            unreg += reg[i] != p  # branchless (unpredictable where many are unregistered)
-            r, rb = uniform_pair(k_demo, pid[i])
-            a = (t - born[i]) // 12
-            if a > 100:
-                a = 100
-            s = sex[i]
-            if do_sums:  # January: the demography scaling sums over everyone present
-                u = unit[p]
-                nunit_c[c, u] += 1
-                ssum_c[c, u] += mshape[a, s]
-                if s == 0:
-                    fsum_c[c, u] += fshape[a] * fert_eth[eth[i]]
-            # fast path: no hazard can fire (bounds over ages and groups of this place)
-            if (st != DISPLACED and r >= thr_ind[p, a, s]
-                    and rh >= thr_hh[p, eth[i]] and rb >= thr_birth[p, a, s]):
-                continue
+            r = np.float64(z >> _S32) * _INV32
+            rb = np.float64(z & _LO32) * _INV32
             u = unit[p]
             pd = p_death[u, a, s]
             code = NONE
             if r < pd:
                 code = DIE
             else:
-                pe = p_emig[p, eth[i]]
-                funded = 0
-                if rh < pe + p_fam[p, 1] or r < pd + p_abroad[p] + p_move[p] * stopover_mult:
-                    funded = 1 if hh_savings[h] >= relocation_cost else 0
+                pe = p_emig[p, e]
+                # a household is funded when it may move and its savings cover the cost; the
+                # savings (a random access) are read only when the outcome depends on them
+                may_fund = rh < pe + p_fam[p, 1] or r < pd + p_abroad[p] + p_move[p] * stopover_mult
+                funded = -1
+                fam = False
+                if st != DISPLACED and (rh < pe + p_fam[p, 0] or rh < pe + p_fam[p, 1]):
+                    funded = 1 if may_fund and hh_savings[h] >= relocation_cost else 0
+                    fam = rh < pe + p_fam[p, funded]
                 if rh < pe:
                     code = EMIGRATE
                 elif st == DISPLACED:
                     if r < pd + p_disp_return:
                         code = DISP_RETURN
-                elif rh < pe + p_fam[p, funded]:
+                elif fam:
                     code = FAMILY_MOVE
                     dst[i] = choose(cdf[2 + funded, p], uniform(k_dst, h))
                 else:
@@ -159,6 +242,8 @@ def decide(
                             pm *= stopover_mult
                         if r < x + pm:
                             code = MOVE
+                            if funded < 0 and edu[i] != 1:
+                                funded = 1 if may_fund and hh_savings[h] >= relocation_cost else 0
                             rich = 1 if (edu[i] == 1 or funded == 1) else 0
                             dst[i] = choose(cdf[rich, p], uniform(k_dst, pid[i]))
                         else:
@@ -176,18 +261,15 @@ def decide(
             if (code == MOVE or code == FAMILY_MOVE or code == RETURN) and dst[i] == p:
                 code = NONE  # a "move" to where one already is: stay
             if s == 0 and a >= 15 and a <= 49:
-                if rb < p_birth[u, a] * fert_eth[eth[i]]:
+                if rb < p_birth[u, a] * fert_eth[e]:
                     code |= BIRTH
                     nbirth += 1
             if code != NONE:
                 act[i] = code
                 actors_buf[lo + nact] = i
                 nact += 1
-        present_c[c, run_p] += run_n
         nact_c[c] = nact
         nbirth_c[c] = nbirth
-        unreg_c[c] = unreg
-        nab_c[c] = nab
 
 
 @nb.njit(cache=True)

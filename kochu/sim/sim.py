@@ -361,22 +361,30 @@ class Sim:
     def _bounds(self, p_death: np.ndarray, p_birth: np.ndarray, hz: dict, p_late: np.ndarray) -> tuple:
         """Thresholds of the decide kernel's fast path for the ~97% of people to whom nothing
         happens in a month: ``thr_ind[p, a, s]`` = death + upper bound of the individual hazards
-        beyond death at place ``p``; ``thr_hh[p, eth]`` = emigration + upper bound of a family
-        move; ``thr_birth[p, a, s]`` = the birth probability's bound (0 for men). Exact: the
-        slow path would also do nothing for a person whose uniforms are all at or above them."""
+        beyond death at place ``p``, age ``a`` and sex ``s``; ``thr_hh[p, eth]`` = emigration + upper bound of a family
+        move; ``thr_birth[p, a, s]`` = the birth probability's bound (0 for men); ``thr_ret`` =
+        return or settlement of people abroad. Exact: the slow path would also do nothing for a
+        person whose uniforms are all at or above them. Returned in the kernel's integer form
+        (:func:`kochu.sim.kernels.int_bounds`): ``thr_ib`` (individual and birth, interleaved,
+        flat), ``thr_hh`` (flat), ``thr_ret``, and the number of ages."""
         pr, w = self.params, self.world
         stop = np.where(self._is_stop, max(pr["stopover_multiplier"], 1.0), 1.0)
-        ind = (hz["p_abroad"] * self._abroad_age.max() + hz["p_move"] * self._move_age.max() * stop
-               + hz["p_return"] + p_late)
+        # by place, age and sex: children and the old, who rarely move, mostly take the fast path
+        ind = (hz["p_abroad"][:, None, None] * self._abroad_age[None, :, :]
+               + (hz["p_move"] * stop)[:, None, None] * self._move_age[None, :, None]
+               + (hz["p_return"] + p_late)[:, None, None])
         ind = ind * (1 + 1e-9) + 1e-12
         hh = hz["p_fam"].max(axis=1) * (1 + 1e-9) + 1e-12
         birth = np.full(p_birth.shape[0], self._fert_eth.max()) * (1 + 1e-9) + 1e-12
         u = w.unit
-        thr_ind = p_death[u] + ind[:, None, None]
+        thr_ind = p_death[u] + ind
         thr_hh = hz["p_emig"] + hh[:, None]
         thr_birth = np.zeros((w.n, p_birth.shape[1], 2))
         thr_birth[:, :, 0] = (p_birth * birth[:, None])[u]
-        return thr_ind, thr_hh, thr_birth
+        thr_ret = (hz["p_ret_abroad"] + hz["p_settle_abroad"]) * (1 + 1e-9) + 1e-12
+        thr_ib = np.stack([K.int_bounds(thr_ind, 32), K.int_bounds(thr_birth, 32)], axis=-1)
+        return (thr_ib.ravel(), K.int_bounds(thr_hh, 53).ravel(), np.int64(K.int_bounds(thr_ret, 53)),
+                thr_ind.shape[1])
 
     def step(self) -> None:
         """Simulate one month (see :meth:`loop_order`)."""
@@ -408,6 +416,7 @@ class Sim:
             self._abroad_buf = np.zeros(p.capacity + K.CHUNK, np.int64)
         act, dst = self._act, self._dst
         nab_c = np.zeros(nch, np.int64)
+        chunksize = nb.set_parallel_chunksize(1)  # chunks handed out one at a time (balanced on busy cores)
         K.decide(
             n, self.tm, keys, p.pid, p.born, p.sex, p.hh, p.place, p.reg, p.origin, p.eth, p.edu, p.status,
             p.moved, p.hh_savings, w.unit, self._is_stop, p_death, p_birth, self._fert_eth, self.vital.mshape,
@@ -418,6 +427,7 @@ class Sim:
             self.month == 1, *self._bounds(p_death, p_birth, hz, tb["p_late"]),
             self._actors_buf, self._abroad_buf, nab_c,
         )
+        nb.set_parallel_chunksize(chunksize)
         present = present_c.sum(axis=0)
         abroad = abroad_c.sum(axis=0)
         self._present = present
