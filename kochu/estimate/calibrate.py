@@ -289,15 +289,24 @@ def load_calibrated(path: Path = CALIBRATED) -> dict[str, float]:
 
 
 def sim_check(atlas, values: Mapping[str, float], targets: list[Target], scale: float = 0.02,
-              seed: int = 1, until: int | None = None) -> pd.DataFrame:
-    """Run the agent-based simulation with ``values`` and evaluate the same targets."""
-    from kochu.sim.sim import Sim
+              seed: int = 1, until: int | None = None, *, runs=None, replicates: int = 1) -> pd.DataFrame:
+    """Run the agent-based simulation with ``values`` and evaluate the same targets.
 
-    sim_values = full_sim(values)
-    until = until or max(t.year for t in targets) + 1
-    s = Sim(atlas, seed=seed, scale=scale, params=sim_values, end=max(until, 2050))
-    res = s.run(until).finalize()
-    return sim_outputs(atlas, res, targets, scale)
+    The runs go through the ensemble machinery: ``runs`` (a :class:`kochu.estimate.simruns.SimRuns`:
+    its folder, cluster and replicate seeds), or else ``replicates`` seeds derived from ``seed``
+    on one local worker in a temporary folder. Returns the replicate mean fit table with the
+    spread (``fitted_lo``/``fitted_hi``: replicate min/max).
+    """
+    from kochu.estimate.simruns import SimRuns
+
+    if runs is not None:
+        return runs.evaluate([full_sim(values)], targets=targets, scale=scale, until=until)[0].fit
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kochu-simcheck-") as tmp, SimRuns(
+            Path(tmp), atlas, list(targets), scale=scale, until=until, replicates=replicates, base_seed=seed,
+            workers=1) as own:
+        return own.evaluate([full_sim(values)])[0].fit
 
 
 def sim_residuals(fit_sim: pd.DataFrame, fit_proj: pd.DataFrame) -> np.ndarray:
