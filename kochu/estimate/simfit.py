@@ -148,7 +148,8 @@ def calibrate_sim(runs: SimRuns, start: Mapping[str, float], free: Mapping[str, 
                 new.setdefault(key(u), u)
         if new and not force and used[0] + cost * len(new) > max_runs:
             raise Budget
-        for k, ev in zip(new, evaluate_many(runs, [{**base, **_from_u(u, free)} for u in new.values()]), strict=True):
+        evs = evaluate_many(runs, [{**base, **_from_u(u, free)} for u in new.values()]) if new else []
+        for k, ev in zip(new, evs, strict=True):
             memo[k] = ev
             seen.append(ev)
             history.append(ev.loss)
