@@ -78,9 +78,9 @@ def register(app: typer.Typer) -> None:
         sim_corrections: int = typer.Option(1, "--sim-corrections", min=0, help="Rounds of output space "
                                             "mapping: recalibrate the projection shifted by the sim's deviations."),
         no_sim: bool = typer.Option(False, "--no-sim", help="Skip the final agent-based simulation check."),
-        sim_fit_runs: int = typer.Option(120, "--sim-fit", min=0, help="Budget of small-scale simulation runs for the "
-                                    "direct fit on the simulation with the seed's facts as constraints (full "
-                                    "runs only; 0 = keep the space-mapped projection's values)."),
+        sim_fit_runs: int = typer.Option(120, "--sim-fit", min=0, help="Budget of small-scale simulation runs (points × "
+                                    "--sim-replicates) for the direct fit on the simulation with the seed's facts "
+                                    "as constraints (full runs only; 0 = keep the space-mapped projection's values)."),
         forecast_until: int = typer.Option(2050, "--forecast-until", help="Last forecast year (≤ 2050)."),
         write_defaults: bool = typer.Option(True, "--write-defaults/--no-write-defaults",
                                             help="Write kochu/estimate/data/calibrated.json (full runs only)."),
