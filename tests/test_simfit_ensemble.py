@@ -220,3 +220,20 @@ def test_check_replicates() -> None:
     assert check_replicates(3) == 3
     with pytest.raises(KochuError, match="--sim-replicates 101"):
         check_replicates(101)
+
+
+def test_sim_fit_sections_from_replicate_means(mini, client, tmp_path: Path) -> None:
+    """``kochu calibrate``'s simulation fit (kochu.estimate.cli._sim_fit) on the machinery."""
+    from types import SimpleNamespace
+
+    from kochu.estimate.cli import _sim_fit, _spread_section
+
+    atlas, targets = mini
+    with _runs(tmp_path / "s", mini, client) as runs:
+        params, note, chosen, extra = _sim_fit(atlas, SimpleNamespace(targets=targets), dict(HAND_SET), SCALE, 4, runs)
+        title, text, table = _spread_section(runs, chosen.fit)
+    assert set(params) == set(SF.SIM_FREE)
+    assert "× 2 replicates" in note and chosen.seeds == runs.seeds
+    assert "Calibration on the simulation (facts as constraints)" in [t for t, _, _ in extra]
+    assert "replicates" in title and f"Simulation runs: {runs.runs}" in text
+    assert (table["min"] <= table["simulation (mean)"]).all() and (table["simulation (mean)"] <= table["max"]).all()
