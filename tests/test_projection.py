@@ -11,6 +11,7 @@ from kochu.projection import CohortProjection, Migration, YearRates, project, st
 from kochu.projection.from_sim import GROUP_OF_AGE, N_GROUPS, SimContext, migration_model
 from kochu.projection.inputs import (
     DemographicRates,
+    DemographyOptions,
     fertility_shape,
     initial_population,
     national_net_migration,
@@ -138,14 +139,53 @@ def test_bad_migration_array_is_one_line_error(mini):
 
 # --- demographic inputs ------------------------------------------------------------------------
 
-def test_births_match_crude_birth_rates_of_the_atlas(mini, ctx):
-    res = project(mini, until=2000, context=ctx)
+#: the mini atlas is small: the 1989 Slavs/Germans of Kyrgyzstan would fill every place to the cap
+FEW_SLAVS = {"slavic_1989": 150_000, "german_1989": 15_000}
+
+
+def test_national_births_follow_the_national_rate(mini, ctx):
+    """Births of the country = national rate × population (the mini atlas has no country row:
+    the national rate is the population-weighted mean of the unit rates)."""
+    res = project(mini, until=2000, context=ctx, params=FEW_SLAVS)
     places = list(mini.settlements.index)
     unit = mini.places.loc[places, "oblast_id"].to_numpy()
     vr = mini.vital_rates.set_index(["unit", "year"])["crude_birth_rate"]
     for k, year in enumerate(res.years[:-1]):
         cbr = np.array([vr[(u, year)] for u in unit]) / 1000
-        np.testing.assert_allclose(res.births[k], cbr * res.population[k], rtol=1e-9)
+        national = (cbr * res.population[k]).sum() / res.population[k].sum()
+        assert res.births[k].sum() == pytest.approx(national * res.population[k].sum(), rel=1e-9)
+    # ... but no longer place by place: structure decides (the old per-unit rule is rejected)
+    cbr0 = np.array([vr[(u, 1989)] for u in unit]) / 1000
+    assert not np.allclose(res.births[0], cbr0 * res.population[0], rtol=1e-3)
+
+
+def test_fertility_levels_are_the_unit_factors_times_the_ethnic_multiplier(mini):
+    places = list(mini.settlements.index)
+    rates = DemographicRates(mini, places, params=FEW_SLAVS)
+    pop = initial_population(mini, places, 1989)
+    fert = rates(1989, pop).fertility
+    level = fert.max(axis=0) / rates.phi.max()  # k_place × m_place
+    mult = rates.minority.multiplier(rates.minority.s0)
+    unit = mini.places.loc[places, "oblast_id"].to_numpy()
+    cbr = mini.vital_rates.set_index(["unit", "year"])["crude_birth_rate"]
+    g = np.array([cbr[(u, 1989)] for u in unit])
+    np.testing.assert_allclose(level / mult / g, (level / mult / g)[0], rtol=1e-12)
+    assert mult.min() < 0.8 < 0.99 < mult.max()  # the mine town: many Slavs; the south: few
+
+
+def test_minority_share_falls_with_exodus_emigration(mini):
+    places = list(mini.settlements.index)
+    rates = DemographicRates(mini, places, DemographyOptions(intl_scale=3.0), params=FEW_SLAVS)
+    pop = initial_population(mini, places, 1989)
+    s0 = rates.minority.s0.copy()
+    for year in range(1989, 1993):
+        r = rates(year, pop)
+        pop, _ = step(pop, r, Migration(GROUP_OF_AGE, np.broadcast_to(np.eye(len(places)), (N_GROUPS,) + (len(places),) * 2).copy()))
+    tot = pop.sum(axis=(0, 1))
+    s = rates.minority.share(1993, tot)
+    has = (s0 > 0.05) & (tot > 0)
+    assert np.all(s[has] < s0[has] - 0.01) and np.all(s >= 0)
+    assert np.all(rates.minority.stock <= tot + 1e-9)
 
 
 def test_fertility_schedule_shape():

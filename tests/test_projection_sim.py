@@ -21,7 +21,8 @@ from tests.helpers import MINI_ATLAS
 
 RULES = dict(emigration_slavic=0, emigration_german=0, emigration_other=0, abroad_rate=0, return_rate=0,
              funded_relocation_rate=0, stopover_multiplier=1, late_registration_rate=0,
-             move_rate_individual=0.06, move_rate_family=0.01)
+             move_rate_individual=0.06, move_rate_family=0.01,
+             slavic_1989=150_000, german_1989=15_000)  # mini atlas: ethnic shares below the cap, varying
 UNTIL = 1994
 
 

@@ -15,6 +15,13 @@
   Batken against 21.6 nationally, national birth rate 27.4, death rate 5.8: 2015 birth rate =
   26 + 5.8 x death factor). Batken takes Osh oblast's factors (same natural increase in 2015).
   The other units, without any registered figure found, take the national rates (factor 1).
+  How the engines use them (``kochu.sim.demography``, ``kochu.projection.inputs``): the country
+  rows set the level of the country's births and deaths; a unit's rate acts only through its
+  ratio to the national rate, a relative factor on top of the age and ethnic structure the
+  engines carry (births are shared among units by women by age x fertility schedule x ethnic
+  fertility x factor). Caveat: the Osh 2011 birth factor compares a registered oblast rate
+  (excluding Osh city) with the UN modelled national rate, while the 2015 one is relative to
+  the NSC's registered national rate; held back to 1989, it is the weakest number here.
 * **age_structure**: UN WPP 2019 national population by 5-year group and sex (1990, 2000, 2010,
   2015); groups 80-84 ... 100+ are summed into ``80+`` (derived).
 """

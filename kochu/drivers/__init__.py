@@ -9,6 +9,7 @@
     d.regime                  # historical regimes by year (propiska, subsidies, mines, emigration, ...)
     d.events                  # dated events (2010 Osh violence, 2008 Nura earthquake, ...)
     d.sources["income"]       # source and method of every component and regime column
+    build_drivers(atlas, data_until=2009)  # the information set of a backtest: nothing after 2009
 
 Modules: :mod:`~kochu.drivers.panel` (components per place and year),
 :mod:`~kochu.drivers.oblast` (back-cast / carry-forward of oblast series),

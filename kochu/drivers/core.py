@@ -4,6 +4,16 @@
 (:mod:`kochu.drivers.panel`), the historical regimes (:mod:`kochu.drivers.regimes`) and the
 dated events (:mod:`kochu.drivers.events`). It is deterministic (no randomness) and never
 mutates its inputs; :meth:`Drivers.modified` returns changed copies for scenarios.
+
+**The information set** ``data_until=Y`` (backtests): the drivers are built from what was known
+at the end of year ``Y`` only — atlas attributes and populations, the drivers' own files
+(oblast indicators, national series, regime anchors, mine closures, events) dated after ``Y``
+are never read. Years after ``Y`` are filled by the *same* rule the real forecast uses after
+the last data year (2015): every series carries its last known value forward (oblasts keep
+their last deviation from the cross-oblast mean; regimes hold); no trend is extrapolated.
+Holding is the rule because a trend fitted on a few noisy indicator years (most oblast series
+start 2006–2011) extrapolates noise, and the behaviour parameters are calibrated on the
+levels, not on trends of the drivers. Events after ``Y`` are dropped (unknown at ``Y``).
 """
 
 from __future__ import annotations
@@ -23,6 +33,16 @@ from kochu.errors import KochuError
 _FEEDS = {"hours_to_capital": "remote_hours", "hours_to_centre": "remote_hours"}
 CARRY_FORWARD = ("Years after 2015 (no data by design) carry the last observed value of every "
                  "series; no trend is extrapolated.")
+
+
+def carry_forward_text(data_until: int | None) -> str:
+    """The carry-forward rule as applied with the information-set cut ``data_until``."""
+    if data_until is None:
+        return CARRY_FORWARD
+    return (f"Information set: data dated after {data_until} are not read (atlas attributes and populations, "
+            f"drivers' oblast indicators, national series, regime anchors, mine closures, events). Years "
+            f"after {data_until} carry the last value known in {data_until} (the rule the full forecast "
+            "applies after 2015); no trend is extrapolated; later events are dropped.")
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -170,28 +190,32 @@ class Drivers:
         return pd.concat(parts, ignore_index=True)
 
 
-def build_drivers(atlas, start: int = 1989, end: int = 2050, gap_1989: float = 1.0) -> Drivers:
+def build_drivers(atlas, start: int = 1989, end: int = 2050, gap_1989: float = 1.0,
+                  data_until: int | None = None) -> Drivers:
     """Drivers for ``atlas`` over years ``start..end``.
 
     ``gap_1989`` scales each oblast's deviation from the cross-oblast mean in 1989 relative to
     its first observation (1.0 = hold the earliest relative position; < 1 encodes the seed's
     "gap ... exacerbated since independence"); see :mod:`kochu.drivers.oblast`.
+    ``data_until``: the information-set cut (module docstring): nothing dated after it is
+    read; ``None`` = all data.
     """
     if int(start) > int(end):
         raise KochuError(f"build_drivers: start {start} is after end {end}")
     if not (0.0 <= gap_1989 <= 2.0):
         raise KochuError(f"build_drivers: gap_1989 {gap_1989} outside 0..2 (1 = hold the earliest gap)")
     start, end = int(start), int(end)
+    until = None if data_until is None else int(data_until)
     full = np.arange(min(start, BASE_YEAR), max(end, BASE_YEAR) + 1)
     keep = (full >= start) & (full <= end)
-    regime_full, regime_src = build_regimes(int(full[0]), int(full[-1]))
-    facts = place_facts(atlas)
-    panel = Panel(atlas, facts, full, gap_1989, regime_full["mining_jobs"].to_numpy(float))
+    regime_full, regime_src = build_regimes(int(full[0]), int(full[-1]), until)
+    facts = place_facts(atlas, until)
+    panel = Panel(atlas, facts, full, gap_1989, regime_full["mining_jobs"].to_numpy(float), until)
     comps = panel.build()
     sources = {k: _component_source(k, panel) for k in COMPONENTS}
     sources.update(regime_src)
     sources.update({f"raw:{k}": v for k, v in panel.sources.items()})
-    sources["carry_forward"] = CARRY_FORWARD
+    sources["carry_forward"] = carry_forward_text(until)
     sources["events"] = ("kochu/drivers/data/events.csv (one source per event) and mining_closures.csv "
                          "(mine_closure events); units resolved to this atlas's settlements by name")
     sources["standardization"] = (f"each raw indicator and each component is a z-score against the {BASE_YEAR} "
@@ -201,7 +225,7 @@ def build_drivers(atlas, start: int = 1989, end: int = 2050, gap_1989: float = 1
         places=pd.Index(atlas.settlements.index, name="place"),
         pull={k: _frozen(v[keep]) for k, v in comps.items()},
         regime=regime_full.loc[start:end].copy(),
-        events=build_events(atlas, start, end),
+        events=build_events(atlas, start, end, until),
         sources={k: sources[k] for k in sorted(sources)},
         raw={k: _frozen(v[keep]) for k, v in panel.raw.items()},
         gains=dict(sorted(panel.gains.items())),

@@ -69,14 +69,18 @@ def _resolve(atlas, level: str, units: str) -> tuple[str, ...]:
     raise ValueError(f"events.csv: unknown unit_level '{level}'")
 
 
-def build_events(atlas, start: int, end: int) -> list[Event]:
-    """Events dated within ``start..end`` resolved to the atlas's settlement ids (sorted by date)."""
+def build_events(atlas, start: int, end: int, until: int | None = None) -> list[Event]:
+    """Events dated within ``start..end`` resolved to the atlas's settlement ids (sorted by date).
+
+    ``until`` (the information-set cut): events after that year are unknown then and dropped
+    (a forecast made at ``until`` has no future violence, disasters or closures).
+    """
     out: list[Event] = []
-    for r in read("events.csv").itertuples(index=False):
+    for r in read("events.csv", until).itertuples(index=False):
         out.append(Event(int(r.year), int(r.month), str(r.kind), _resolve(atlas, r.unit_level, str(r.units)),
                          _opt(r.fraction, float), _opt(r.months_to_return, int), f"{r.status}: {r.source}",
                          _opt(r.deaths, int)))
-    mines = read("mining_closures.csv")
+    mines = read("mining_closures.csv", until)
     st = atlas.settlements
     names = np.array([norm_name(n) for n in st["name"]])
     for r in mines.itertuples(index=False):

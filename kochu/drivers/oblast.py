@@ -16,6 +16,10 @@ sources). For each indicator, :func:`oblast_matrix` returns a (n_oblasts, n_year
 - **after the last observation** (2015 at the latest; nothing later exists by design): the
   same rule with ``g = 1``, which with ``m`` held equals carrying the last value forward;
 - an oblast with no observation at all gets ``m(t)`` (stated in the source text).
+
+With ``until`` (the information-set cut of :func:`kochu.drivers.build_drivers`), only values
+dated ≤ ``until`` are read, from the atlas and from the drivers' own file alike; later years
+follow the carry-forward rule above from the last value known then.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ ATLAS_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def observations(atlas, indicator: str, oblasts: pd.DataFrame) -> tuple[dict[str, pd.Series], str]:
-    """Observed values by oblast name (Series by year) and the source text."""
+def observations(atlas, indicator: str, oblasts: pd.DataFrame,
+                 until: int | None = None) -> tuple[dict[str, pd.Series], str]:
+    """Observed values by oblast name (Series by year; dated ≤ ``until`` if given) and the source text."""
     out: dict[str, pd.Series] = {}
     texts: list[str] = []
     att = getattr(atlas, "attributes", None)
@@ -43,11 +48,13 @@ def observations(atlas, indicator: str, oblasts: pd.DataFrame) -> tuple[dict[str
         names = [n for n in ATLAS_NAMES.get(indicator, (indicator,)) if (att["attribute"] == n).any()]
         name = names[0] if names else indicator
         rows = att[(att["attribute"] == name) & att["place"].isin(oblasts.index) & att["year"].notna()]
+        if until is not None:
+            rows = rows[rows["year"] <= int(until)]
         for pid, g in rows.groupby("place", sort=False):
             out[oblasts.loc[pid, "name"]] = g.set_index(g["year"].astype(int))["value"].astype(float).sort_index()
         if len(rows):
             texts.append(f"atlas attributes.csv '{name}' ({'; '.join(rows['source'].astype(str).unique()[:3])})")
-    own = read("oblast_indicators.csv")
+    own = read("oblast_indicators.csv", until)
     own = own[own["indicator"] == indicator]
     used = []
     for name in oblasts["name"]:
@@ -65,13 +72,14 @@ def observations(atlas, indicator: str, oblasts: pd.DataFrame) -> tuple[dict[str
 
 
 def oblast_matrix(
-    atlas, indicator: str, oblasts: pd.DataFrame, years: np.ndarray, gap_1989: float = 1.0
+    atlas, indicator: str, oblasts: pd.DataFrame, years: np.ndarray, gap_1989: float = 1.0,
+    until: int | None = None,
 ) -> tuple[pd.DataFrame | None, str]:
     """Complete (oblast name × year) table of ``indicator`` by the module's rules.
 
-    Returns ``(None, text)`` when no oblast has any observation.
+    Returns ``(None, text)`` when no oblast has any observation (dated ≤ ``until`` if given).
     """
-    obs, text = observations(atlas, indicator, oblasts)
+    obs, text = observations(atlas, indicator, oblasts, until)
     if not obs:
         return None, text
     want = years

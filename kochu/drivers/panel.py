@@ -60,6 +60,14 @@ within the oblast by the rules below. Higher is better for every component excep
     the time to reach both administrative levels; static (road improvements are scenarios).
 ``urban``
     ``amenity`` = ½·urban + ½·(4 − admin_rank)/4 (capital 1, … village 0).
+
+**Information-set cut** (``until``, see :func:`kochu.drivers.build_drivers`): every input is
+read as known at the end of year ``until`` — oblast series, national series and files dated
+later are not read; the oblast carry-forward rule fills later years. A single-valued fact
+published after ``until`` (e.g. the 2009 urban/rural poverty ratio for ``until`` < 2009, the
+2003 land-ownership shares for ``until`` < 2003) is unknown then: the differentiation it
+carries is left out (the source text says so); the hazard death rate averages the years
+2007..``until`` that are known.
 """
 
 from __future__ import annotations
@@ -86,8 +94,9 @@ class Panel:
     """Builds raw indicators and components for ``years`` over the settlements of ``facts``."""
 
     def __init__(self, atlas, facts: PlaceFacts, years: np.ndarray, gap_1989: float,
-                 mining_jobs: np.ndarray) -> None:
+                 mining_jobs: np.ndarray, until: int | None = None) -> None:
         self.atlas, self.f, self.years, self.gap = atlas, facts, years, gap_1989
+        self.until = until
         self.mining_jobs = mining_jobs
         self.n = len(facts.table)
         self.raw: dict[str, np.ndarray] = {}
@@ -102,10 +111,22 @@ class Panel:
     # -- helpers -------------------------------------------------------------------------
     def oblast(self, indicator: str) -> tuple[np.ndarray | None, str]:
         """(n_years, n_places) broadcast of an oblast indicator, or None without data."""
-        tab, text = oblast_matrix(self.atlas, indicator, self.f.oblasts, self.years, self.gap)
+        tab, text = oblast_matrix(self.atlas, indicator, self.f.oblasts, self.years, self.gap, self.until)
         if tab is None:
             return None, text
         return tab.loc[self.f.oblast].to_numpy(float).T, text
+
+    def series(self, name: str) -> pd.Series:
+        """A national series as known at the cut (may be empty)."""
+        return series(name, self.until)
+
+    def fact(self, name: str) -> float | None:
+        """The first value of a single-valued national fact, or None if not known at the cut."""
+        s = self.series(name)
+        return None if s.empty else float(s.iloc[0])
+
+    def unknown(self, names) -> str:
+        return f"not known by {self.until}: {', '.join(names)}"
 
     def put(self, name: str, values: np.ndarray, source: str) -> None:
         self.raw[name] = np.asarray(np.broadcast_to(values, (len(self.years), self.n)), dtype=float)
@@ -128,13 +149,18 @@ class Panel:
         grp, text = self.oblast("grp_per_capita_som")
         if grp is not None:
             lg = np.log(np.clip(grp, 1e-9, None))
-            tab, _ = oblast_matrix(self.atlas, "grp_per_capita_som", self.f.oblasts, self.years, self.gap)
+            tab, _ = oblast_matrix(self.atlas, "grp_per_capita_som", self.f.oblasts, self.years, self.gap,
+                                   self.until)
             mean_log = np.log(np.clip(tab.to_numpy(float), 1e-9, None)).mean(axis=0)
             self.put("grp_rel", lg - mean_log[:, None], f"log GRP per capita minus cross-oblast mean of logs; {text}")
             parts.append(("grp_rel", 1.0))
         pov, text = self.oblast("poverty_rate")
         if pov is not None:
-            nat, u, r = (float(series(k).iloc[0]) for k in ("poverty_national", "poverty_urban", "poverty_rural"))
+            keys = ("poverty_national", "poverty_urban", "poverty_rural")
+            nat, u, r = (self.fact(k) for k in keys)
+            if nat is None or u is None or r is None:
+                nat, u, r = 1.0, 1.0, 1.0  # the urban/rural ratio is not known yet: no split
+                text += f"; urban/rural split {self.unknown(keys)}"
             factor = np.where(self.f.wholly_urban, 1.0, np.where(self.urban == 1, u / nat, r / nat))
             slope, slope_text = self._altitude_slope(pov)
             elev = self.f.table["elevation_m"].to_numpy(float)
@@ -184,7 +210,7 @@ class Panel:
 
     def _town_shift(self) -> np.ndarray:
         eff = read("town_type_effects.csv").set_index("town_type")["jobs_shift_sd"].astype(float)
-        mines = read("mining_closures.csv")
+        mines = read("mining_closures.csv", self.until)
         ttype = self.f.table["town_type"].astype(str).to_numpy()
         shift = np.zeros((len(self.years), self.n))
         open_any = np.zeros((len(self.years), self.n))
@@ -224,19 +250,22 @@ class Panel:
 
     def land(self) -> np.ndarray:
         north = self.f.table["north"].to_numpy(float)
-        parcel = float(series("land_parcel_ha_north").iloc[0])
-        own_n, own_s = float(series("land_owner_share_north").iloc[0]), float(series("land_owner_share_south").iloc[0])
-        per_person = np.where(north == 1, parcel * own_n, parcel * own_s)
-        text = (f"rural: parcel {parcel:g} ha x share owning (north {own_n:g}, south {own_s:g}); "
-                + " | ".join(series_source(k) for k in ("land_parcel_ha_north", "land_owner_share_north",
-                                                        "land_owner_share_south")))
-        tab, atext = oblast_matrix(self.atlas, "land_per_capita_ha", self.f.oblasts, self.years, 1.0)
+        keys = ("land_parcel_ha_north", "land_owner_share_north", "land_owner_share_south")
+        parcel, own_n, own_s = (self.fact(k) for k in keys)
+        if parcel is None or own_n is None or own_s is None:
+            per_person = np.ones(self.n)
+            text = f"rural: 1 ha per person everywhere (parcel and ownership shares {self.unknown(keys)})"
+        else:
+            per_person = np.where(north == 1, parcel * own_n, parcel * own_s)
+            text = (f"rural: parcel {parcel:g} ha x share owning (north {own_n:g}, south {own_s:g}); "
+                    + " | ".join(series_source(k) for k in keys))
+        tab, atext = oblast_matrix(self.atlas, "land_per_capita_ha", self.f.oblasts, self.years, 1.0, self.until)
         if tab is None:
             static = self._atlas_static_oblast("land_per_capita_ha")
             if static is not None:
                 per_person = np.where(np.isnan(static), per_person, static)
                 text = "atlas static oblast land_per_capita_ha where given, else " + text
-        area, pop = series("cultivated_area_ha"), series("population_national")
+        area, pop = self.series("cultivated_area_ha"), self.series("population_national")
         per_cap = interp(self.years, area) / interp(self.years, pop)
         base = float(interp(np.array([BASE_YEAR]), area)[0] / interp(np.array([BASE_YEAR]), pop)[0])
         scale = (per_cap / base)[:, None]
@@ -263,8 +292,10 @@ class Panel:
         return np.array([by_name.get(o, np.nan) for o in self.f.oblast])
 
     def education(self) -> np.ndarray:
-        total = interp(self.years, series("hei_total"))
-        share = float(series("hei_bishkek_share").iloc[0])
+        total = interp(self.years, self.series("hei_total"))
+        share = self.fact("hei_bishkek_share")
+        if share is None:  # not known yet: the capital counts as one more centre
+            share = 1.0 / (1 + int((self.f.table["admin_rank"] == 1).sum()))
         rank = self.f.table["admin_rank"].to_numpy(float)
         centres = np.flatnonzero((rank == 1) & (np.arange(self.n) != self.f.capital))
         hei = np.zeros((len(self.years), self.n))
@@ -295,8 +326,9 @@ class Panel:
         served = self._legal_years()
         ref = self._chuy_rural_reference()
         if water is not None:
-            u, r = interp(self.years, series("water_urban_share")), interp(self.years, series("water_rural_share"))
-            nat_rows = read("oblast_indicators.csv")
+            u = interp(self.years, self.series("water_urban_share"))
+            r = interp(self.years, self.series("water_rural_share"))
+            nat_rows = read("oblast_indicators.csv", self.until)
             nat_rows = nat_rows[(nat_rows["unit"] == "Kyrgyzstan") & (nat_rows["indicator"] == "water_safe_share")]
             nat = interp(self.years, nat_rows.set_index("year")["value"].astype(float))
             k = np.where((self.urban == 1)[None, :], u[:, None], r[:, None])
@@ -351,17 +383,20 @@ class Panel:
         deaths, dtext = self.oblast("disaster_deaths")
         pop, ptext = self._oblast_pop()
         if deaths is not None and pop is not None:
-            raw = read("oblast_indicators.csv")
-            raw = raw[(raw["indicator"] == "disaster_deaths") & raw["year"].between(2007, 2015)]
-            tot = raw.groupby("unit")["value"].sum() / 9.0
+            last = 2015 if self.until is None else min(2015, int(self.until))
+            raw = read("oblast_indicators.csv", self.until)
+            raw = raw[(raw["indicator"] == "disaster_deaths") & raw["year"].between(2007, last)]
+            tot = raw.groupby("unit")["value"].sum() / max(last - 2006, 1)
             per = np.array([tot.get(o, 0.0) for o in self.f.oblast]) / pop * 1e5
-            self.put("disaster_deaths_per_100k", per, "mean yearly SDG 1.5.1 disaster deaths 2007-2015 (blank = 0) "
+            self.put("disaster_deaths_per_100k", per, f"mean yearly SDG 1.5.1 disaster deaths 2007-{last} (blank = 0) "
                      f"per 100,000 of the 2009 population; {dtext} | {ptext}")
             parts.append(("disaster_deaths_per_100k", 1.0))
-        south = float(series("landslide_share_south").iloc[0])
+        south = self.fact("landslide_share_south")
         north = self.f.table["north"].to_numpy(float)
-        self.put("landslide_share", np.where(north == 1, 1.0 - south, south), series_source("landslide_share_south"))
-        parts.append(("landslide_share", 1.0))
+        if south is not None:
+            self.put("landslide_share", np.where(north == 1, 1.0 - south, south),
+                     series_source("landslide_share_south"))
+            parts.append(("landslide_share", 1.0))
         tail = self.matches(TAILINGS_SITES).astype(float)
         self.put("tailings", tail, _TAILINGS_SOURCE)
         zone = pd.to_numeric(self.f.table.get("hazard_zone", 0), errors="coerce")
@@ -374,12 +409,14 @@ class Panel:
     def _oblast_pop(self) -> tuple[np.ndarray | None, str]:
         """2009 population of each settlement's oblast: atlas populations, else own copy."""
         try:
+            if self.until is not None and self.until < BASE_YEAR:
+                raise KochuError("the 2009 census is not known at the cut")
             pop = self.atlas.population(BASE_YEAR, level="oblast")
             by_name = {self.f.oblasts.loc[p, "name"]: float(v) for p, v in pop.items()}
             return np.array([by_name[o] for o in self.f.oblast]), "atlas populations.csv 2009 de facto"
         except (KeyError, KochuError):
             pass
-        tab, text = oblast_matrix(self.atlas, "population_de_facto", self.f.oblasts, self.years, 1.0)
+        tab, text = oblast_matrix(self.atlas, "population_de_facto", self.f.oblasts, self.years, 1.0, self.until)
         if tab is None:
             return None, text
         return tab.loc[self.f.oblast, BASE_YEAR].to_numpy(float), text

@@ -68,15 +68,20 @@ def _hours(atlas, st: pd.DataFrame) -> tuple[np.ndarray, str]:
     return hours, text
 
 
-def place_facts(atlas) -> PlaceFacts:
-    """Collect what the panel needs about the atlas's settlements."""
+def place_facts(atlas, until: int | None = None) -> PlaceFacts:
+    """Collect what the panel needs about the atlas's settlements.
+
+    Weights are 2009 census populations, or with ``until`` < 2009 (the information-set cut)
+    those of the 1999 census (1989 before it).
+    """
     st = atlas.settlements
     if len(st) == 0:
         raise KochuError("atlas has no settlements (places.csv rows with level 'settlement')")
     oblasts = atlas.places[atlas.places["level"] == "oblast"]
     oblast = st["oblast"].astype(str).to_numpy()
+    year = 2009 if until is None or until >= 2009 else (1999 if until >= 1999 else 1989)
     try:
-        pop = atlas.population(2009, level="settlement").reindex(st.index).to_numpy(float)
+        pop = atlas.population(year, level="settlement").reindex(st.index).to_numpy(float)
         pop = np.where(np.isfinite(pop) & (pop > 0), pop, 1.0)
     except KochuError:
         pop = np.ones(len(st))

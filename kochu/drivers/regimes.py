@@ -50,6 +50,14 @@ each is in its docstring line below and, with the sources, in the returned ``sou
 
 Years after the last observation carry the last value (never a trend); years before 1989 hold
 the earliest value (the Soviet regime).
+
+**Information-set cut** ``until`` (:func:`kochu.drivers.build_drivers`): anchors, series and
+closures dated after ``until`` are not read, and the same carry-forward rule continues every
+column from what was known then — e.g. with ``until=2009`` the labour-abroad index stays at its
+2009 value (the 2010/2013 remittance anchors are unknown), the other-groups emigration index is
+normalised by its 1989–2009 maximum, and the registration propensity, without the 2013 survey
+bound, falls in proportion to registered moves (``p = moves / moves(1991)``, every fall of
+registered moves read as falling registration).
 """
 
 from __future__ import annotations
@@ -77,8 +85,8 @@ REGIME_COLUMNS = (
 _ANCHORED = ("mobility_control", "farm_subsidy", "family_move_share", "legalisation")
 
 
-def _anchored(years: np.ndarray, column: str) -> tuple[np.ndarray, str]:
-    df = read("regime_anchors.csv")
+def _anchored(years: np.ndarray, column: str, until: int | None = None) -> tuple[np.ndarray, str]:
+    df = read("regime_anchors.csv", until)
     rows = df[df["column"] == column].sort_values("year")
     s = rows.set_index("year")["value"].astype(float)
     text = "; ".join(f"{y}: {v:g} ({st}) {src}" for y, v, st, src in
@@ -93,8 +101,8 @@ def mining_open(closure_year: float, years: np.ndarray) -> np.ndarray:
     return (years < closure_year).astype(float)
 
 
-def _mining(years: np.ndarray) -> tuple[np.ndarray, str]:
-    mines = read("mining_closures.csv")
+def _mining(years: np.ndarray, until: int | None = None) -> tuple[np.ndarray, str]:
+    mines = read("mining_closures.csv", until)
     open_ = np.array([mining_open(float(c), years) for c in mines["closure_year"]])
     text = ("share of the Soviet mining towns in mining_closures.csv whose mine/plant still "
             "operates (equal weights): " + "; ".join(
@@ -104,17 +112,21 @@ def _mining(years: np.ndarray) -> tuple[np.ndarray, str]:
     return open_.mean(axis=0), text
 
 
-def _emigration(years: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
-    un = -series("un_net_migration")
+def _emigration(years: np.ndarray, until: int | None = None) -> dict[str, tuple[np.ndarray, str]]:
+    un = -series("un_net_migration", until)
     stock0 = float(series("russians_stock").iloc[0])
     dep = float(series("russians_departures_1989_1995").iloc[0])
-    change = float(series("russians_change_1999_2009").iloc[0])
+    change_s = series("russians_change_1999_2009", until)
     mean_rate_89_95 = dep / 7.0 / (stock0 - dep / 2.0)
-    rate_99_09 = 1.0 - (1.0 + change) ** 0.1
-    full = np.arange(1989, 2016)  # computed on the observed span, held outside it
+    last = 2015 if until is None else min(2015, int(until))
+    full = np.arange(1989, last + 1)  # computed on the observed span, held outside it
     shape = pd.Series(interp(np.arange(1989, 1996), un.loc[1990:1995]), index=range(1989, 1996))
     rate_early = mean_rate_89_95 * shape / shape.mean()
-    anchors = pd.concat([rate_early, pd.Series({1999: rate_99_09, 2009: rate_99_09})])
+    anchors = rate_early
+    rate_99_09 = float("nan")
+    if not change_s.empty:  # the 1999-2009 census change (known from 2009): otherwise the 1995 rate holds
+        rate_99_09 = 1.0 - (1.0 + float(change_s.iloc[0])) ** 0.1
+        anchors = pd.concat([rate_early, pd.Series({1999: rate_99_09, 2009: rate_99_09})])
     rate = interp(full, anchors)
     peak = float(rate[full == 1993][0])
     stock = np.empty(len(full))
@@ -145,17 +157,21 @@ def _emigration(years: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
                                        f"({peak:.4f}/yr; 1993 = peak year, 120.6k departures). {src_rate}"),
         "emigration_pressure_other": (held(other_index), (
             "derived: (UN WPP net emigration - Slavic departures implied by emigration_rate_slavic "
-            "on a stock of 918k (1990) depleted by those departures), floored at 0, / its 1989-2015 "
-            "maximum; held after 2015. " + series_source("un_net_migration"))),
+            f"on a stock of 918k (1990) depleted by those departures), floored at 0, / its 1989-{last} "
+            f"maximum; held after {last}. " + series_source("un_net_migration"))),
     }
 
 
-def _labour_abroad(years: np.ndarray) -> tuple[np.ndarray, str]:
+def _labour_abroad(years: np.ndarray, until: int | None = None) -> tuple[np.ndarray, str]:
     absent = series("temporarily_absent")
     rem = series("remittances_gdp_share")
     base = float(absent.loc[2009])
     anchors = pd.Series({1991: 0.0, 1999: absent.loc[1999] / base, 2009: 1.0,
                          2010: 1.0, 2013: rem.loc[2013] / rem.loc[2010]})
+    if until is not None:  # anchors observed after the cut are unknown (2009 = 1 is the index's scale)
+        anchors = anchors[(anchors.index <= int(until)) | (anchors.index == 2009)]
+        if int(until) < 2009:
+            anchors = anchors[anchors.index <= int(until)]
     text = ("derived index (2009 = 1): 0 in 1991 (moves to Russia were internal USSR moves before "
             "independence), census stock temporarily absent 1999 (55k) / 2009 (330k), then x "
             "remittances/GDP relative to 2010 (0.30/0.21 from 2013); linear between anchors, "
@@ -164,16 +180,25 @@ def _labour_abroad(years: np.ndarray) -> tuple[np.ndarray, str]:
     return interp(years, anchors), text
 
 
-def _registration(years: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
-    reg = series("registered_moves")
-    plateau = float(reg.loc[2004])
-    bound = 1.0 - float(series("unregistered_share_min").iloc[0])
+def _registration(years: np.ndarray, until: int | None = None) -> dict[str, tuple[np.ndarray, str]]:
+    reg = series("registered_moves", until)
+    plateau = float(reg.loc[2004]) if 2004 in reg.index else float(reg.iloc[-1])
+    survey = series("unregistered_share_min", until)
     moves = pd.Series({1991: reg.loc[1991], 1998: reg.loc[1998], 1999: plateau, 2009: plateau})
+    if until is not None:
+        moves = moves[moves.index <= max(int(until), 1998)]
     r = interp(years, moves)
-    p = bound + (1.0 - bound) * (r - plateau) / (float(reg.loc[1991]) - plateau)
-    p = np.where(years <= 1991, 1.0, np.clip(p, bound, 1.0))
     src_moves = ("registered moves per year: 1991 and 1998 reported, 1999-2009 mean derived "
                  "(400k / 11 yr); linear between, held outside. " + series_source("registered_moves"))
+    if survey.empty:  # the survey bound is not known at the cut: proportional reading
+        p = np.where(years <= 1991, 1.0, np.clip(r / float(reg.loc[1991]), 0.0, 1.0))
+        src_p = (f"derived: 1.0 to 1991 (propiska obligatory, seed); then registered moves / 89k (1991), "
+                 f"i.e. every fall of registered moves read as falling registration (the survey bound "
+                 f"'>=32% unregistered' is not known by {until}); held after. " + src_moves)
+        return {"registration_propensity": (p, src_p), "registered_moves": (r, src_moves)}
+    bound = 1.0 - float(survey.iloc[0])
+    p = bound + (1.0 - bound) * (r - plateau) / (float(reg.loc[1991]) - plateau)
+    p = np.where(years <= 1991, 1.0, np.clip(p, bound, 1.0))
     src_p = (f"derived: 1.0 to 1991 (propiska obligatory, seed); then {bound:.2f} + "
              f"{1 - bound:.2f} x (registered moves - plateau) / (89k - plateau), i.e. the fall of "
              "registered moves 1991-1999 read as falling registration, reaching the survey bound "
@@ -182,13 +207,16 @@ def _registration(years: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
     return {"registration_propensity": (p, src_p), "registered_moves": (r, src_moves)}
 
 
-def _housing(years: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
-    pop = series("bishkek_population")
-    share = float(series("novostroiki_share_bishkek").iloc[0])
+def _housing(years: np.ndarray, until: int | None = None) -> dict[str, tuple[np.ndarray, str]]:
+    pop = series("bishkek_population", until)
+    share_s = series("novostroiki_share_bishkek", until)
+    share = float(share_s.iloc[0]) if not share_s.empty else 0.0
     base = float(pop.loc[1989])
     p2007 = float(interp(np.array([2007]), pop)[0])
     idx2007 = (1.0 - share) * p2007 / base
     idx = interp(years, pd.Series({1989: 1.0, 2007: idx2007}))
+    if share_s.empty:  # the 2007 novostroiki share is not known at the cut: capacity held at 1989
+        idx, idx2007 = np.ones(len(years)), 1.0
     text = (f"derived: formal capacity = Bishkek census population outside novostroiki; 1989 = 1 "
             f"(novostroiki begin 1989), 2007 = (1 - {share:g}) x {p2007:,.0f} / {base:,.0f} = "
             f"{idx2007:.4f}; linear between, held after 2007 (upper bound: the novostroiki share "
@@ -199,14 +227,17 @@ def _housing(years: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
                                          f"census population {base:,.0f}. {text}")}
 
 
-def build_regimes(start: int, end: int) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The regime table for years ``start..end`` and a source/method text per column."""
+def build_regimes(start: int, end: int, until: int | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The regime table for years ``start..end`` and a source/method text per column.
+
+    ``until``: the information-set cut (only data dated ≤ ``until``; see the module docstring).
+    """
     years = np.arange(start, end + 1)
-    cols: dict[str, tuple[np.ndarray, str]] = {c: _anchored(years, c) for c in _ANCHORED}
-    cols["mining_jobs"] = _mining(years)
-    cols.update(_emigration(years))
-    cols["labour_abroad_demand"] = _labour_abroad(years)
-    cols.update(_registration(years))
-    cols.update(_housing(years))
+    cols: dict[str, tuple[np.ndarray, str]] = {c: _anchored(years, c, until) for c in _ANCHORED}
+    cols["mining_jobs"] = _mining(years, until)
+    cols.update(_emigration(years, until))
+    cols["labour_abroad_demand"] = _labour_abroad(years, until)
+    cols.update(_registration(years, until))
+    cols.update(_housing(years, until))
     frame = pd.DataFrame({c: cols[c][0] for c in REGIME_COLUMNS}, index=pd.Index(years, name="year"))
     return frame, {c: cols[c][1] for c in REGIME_COLUMNS}

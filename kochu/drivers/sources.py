@@ -43,6 +43,14 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 _STATUSES = ("reported", "derived")
+#: the column dating each file's rows (the year the value was observed), for the information-set cut
+DATED: dict[str, str] = {
+    "oblast_indicators.csv": "year",
+    "national_series.csv": "year",
+    "regime_anchors.csv": "year",
+    "mining_closures.csv": "closure_year",
+    "events.csv": "year",
+}
 
 
 class DriversDataError(KochuError):
@@ -50,8 +58,24 @@ class DriversDataError(KochuError):
 
 
 @cache
-def read(name: str) -> pd.DataFrame:
-    """Read and check one data file of ``kochu/drivers/data`` (cached; do not mutate)."""
+def read(name: str, until: int | None = None) -> pd.DataFrame:
+    """Read and check one data file of ``kochu/drivers/data`` (cached; do not mutate).
+
+    ``until``: the information-set cut — what was known at the end of year ``until``. Rows
+    dated after it (column :data:`DATED`) are dropped; a mine closed after ``until`` is still
+    open as far as anyone knew then (its ``closure_year`` becomes empty). ``None``: all rows.
+    """
+    if until is not None:
+        df = read(name)
+        col = DATED.get(name)
+        if col is None:
+            return df
+        late = df[col] > int(until)
+        if name == "mining_closures.csv":
+            df = df.copy()
+            df.loc[late, col] = np.nan
+            return df
+        return df[~late].reset_index(drop=True)
     path = DATA / name
     if name not in _COLUMNS:
         raise DriversDataError(f"{name}: unknown drivers data file (known: {', '.join(_COLUMNS)})")
@@ -71,12 +95,18 @@ def read(name: str) -> pd.DataFrame:
     return df
 
 
-def series(name: str) -> pd.Series:
-    """One national series from ``national_series.csv`` as a Series indexed by year."""
+def series(name: str, until: int | None = None) -> pd.Series:
+    """One national series from ``national_series.csv`` as a Series indexed by year.
+
+    ``until``: only observations dated ≤ ``until`` (may be empty: not known yet then; a
+    series that does not exist at all still raises).
+    """
     df = read("national_series.csv")
     rows = df[df["series"] == name]
     if rows.empty:
         raise DriversDataError(f"national_series.csv: no series '{name}'")
+    if until is not None:
+        rows = rows[rows["year"] <= int(until)]
     return rows.set_index("year")["value"].astype(float).sort_index()
 
 

@@ -95,11 +95,29 @@ def full_sim(values: Mapping[str, float]) -> dict[str, float]:
 
 
 class Projector:
-    """Reusable projection set-up for one atlas (world, drivers, initial population)."""
+    """Reusable projection set-up for one atlas (world, drivers, initial population).
 
-    def __init__(self, atlas, last_data_year: int = 2015, end: int = 2050) -> None:
+    ``data_until=Y`` (backtests) is the information-set cut, end to end: the atlas is seen as
+    known at the end of ``Y`` (:func:`kochu.estimate.backtest.information_set`), the drivers
+    are built with ``data_until=Y`` and the national series, vital rates and international
+    migration end in ``Y`` (``last_data_year`` ≤ ``Y``). After ``Y`` every input follows the rule
+    the real forecast applies after 2015: drivers carry their last known value, vital rates
+    are held (fertility at the mean of the last three years), international migration at the
+    mean rate of the last five years. ``None`` = all data.
+    """
+
+    def __init__(self, atlas, last_data_year: int = 2015, end: int = 2050, data_until: int | None = None) -> None:
+        drivers = None
+        if data_until is not None:
+            from kochu.drivers import build_drivers
+            from kochu.estimate.backtest import information_set
+
+            atlas = information_set(atlas, data_until)
+            last_data_year = min(last_data_year, int(data_until))
+            drivers = build_drivers(atlas, start=START, end=max(end, 2050), data_until=data_until)
         self.atlas = atlas
-        self.ctx = SimContext(atlas, START, max(end, 2050))
+        self.data_until = data_until
+        self.ctx = SimContext(atlas, START, max(end, 2050), drivers=drivers)
         self.ids = self.ctx.places
         self.initial = initial_population(atlas, self.ids, START)
         self.last_data_year = last_data_year
@@ -146,6 +164,31 @@ class Projector:
             if total > 0:
                 factor[sel] = float(value) / total
         return factor
+
+
+def backtest_forecast(atlas, values: Mapping[str, float], train_until: int, until: int = 2015) -> Outputs:
+    """The backtest's forecast: trained on data ≤ ``train_until``, projected to ``until``.
+
+    Only the information set of ``train_until`` is read (:class:`Projector` with
+    ``data_until``); the forecast jumps off from the latest stock known then
+    (:func:`latest_stock`).
+    """
+    proj = Projector(atlas, last_data_year=train_until, data_until=train_until)
+    return proj.outputs(values, until, jump_off=latest_stock(proj.atlas, train_until))
+
+
+def backtest_sim_check(atlas, values: Mapping[str, float], targets: list[Target], train_until: int,
+                       scale: float = 0.02, seed: int = 1, *, runs=None, replicates: int = 1) -> pd.DataFrame:
+    """:func:`sim_check` on the information set of ``train_until`` (atlas and drivers cut).
+
+    Through the ensemble machinery like :func:`sim_check`: each run's worker builds
+    ``information_set(atlas, train_until)`` and ``build_drivers(..., data_until=train_until)``
+    (:func:`kochu.estimate.simruns.cal_runner`); ``runs`` must have ``data_until=train_until``.
+    """
+    if runs is not None and runs.data_until != train_until:
+        raise KochuError(f"backtest_sim_check: the runs' data_until ({runs.data_until}) is not the training "
+                         f"horizon {train_until}")
+    return sim_check(atlas, values, targets, scale, seed, runs=runs, replicates=replicates, data_until=train_until)
 
 
 #: stocks a forecast can jump off from, latest first: (year, measure)
@@ -210,9 +253,9 @@ def calibrate(atlas, train_until: int | None = None, max_evals: int = 300,
     if train_until is not None and train_until > 2015:
         raise KochuError(f"--train-until {train_until}: expected a year ≤ 2015 (the last year with data)")
     last = 2015 if train_until is None else train_until
-    targets = all_targets(atlas, train_until)
+    proj = Projector(atlas, last_data_year=last, data_until=train_until)
+    targets = all_targets(proj.atlas, train_until)
     until = max(t.year for t in targets) + 1
-    proj = Projector(atlas, last_data_year=last)
     n_eval = [0]
     t0 = time.perf_counter()
 
@@ -289,13 +332,15 @@ def load_calibrated(path: Path = CALIBRATED) -> dict[str, float]:
 
 
 def sim_check(atlas, values: Mapping[str, float], targets: list[Target], scale: float = 0.02,
-              seed: int = 1, until: int | None = None, *, runs=None, replicates: int = 1) -> pd.DataFrame:
+              seed: int = 1, until: int | None = None, *, runs=None, replicates: int = 1,
+              data_until: int | None = None) -> pd.DataFrame:
     """Run the agent-based simulation with ``values`` and evaluate the same targets.
 
     The runs go through the ensemble machinery: ``runs`` (a :class:`kochu.estimate.simruns.SimRuns`:
     its folder, cluster and replicate seeds), or else ``replicates`` seeds derived from ``seed``
-    on one local worker in a temporary folder. Returns the replicate mean fit table with the
-    spread (``fitted_lo``/``fitted_hi``: replicate min/max).
+    on one worker thread of this process (on ``atlas`` itself) in a temporary folder (``data_until``: on the information set of that
+    year, see :func:`backtest_sim_check`). Returns the replicate mean fit table with the spread
+    (``fitted_lo``/``fitted_hi``: replicate min/max).
     """
     from kochu.estimate.simruns import SimRuns
 
@@ -305,7 +350,7 @@ def sim_check(atlas, values: Mapping[str, float], targets: list[Target], scale: 
 
     with tempfile.TemporaryDirectory(prefix="kochu-simcheck-") as tmp, SimRuns(
             Path(tmp), atlas, list(targets), scale=scale, until=until, replicates=replicates, base_seed=seed,
-            workers=1) as own:
+            workers=1, data_until=data_until, in_process=True) as own:
         return own.evaluate([full_sim(values)])[0].fit
 
 

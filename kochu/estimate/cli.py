@@ -50,16 +50,22 @@ def _backtest(atlas, cal, out) -> pd.DataFrame:
         censuses = [1989, censuses[-1]]
     early = atlas.population(censuses[0], "de_facto", "oblast")
     base = atlas.population(censuses[-1], "de_facto", "oblast")
-    table = backtest_table(observed, model, early, base, censuses[1] - censuses[0], year - censuses[1])
+    held = {"model held": out.by_unit(censuses[-1], measure)}
+    table = backtest_table(observed, model, early, base, censuses[1] - censuses[0], year - censuses[1], held)
     names = atlas.places["name"]
     table.index = [names.get(i, i) for i in table.index]
     table.attrs["note"] = (
-        f"Trained on data ≤ {cal.train_until} (targets, vital rates, international migration and the "
-        f"labour-abroad index after it are not used; the drivers' place indicators are). The forecast jumps "
+        f"Trained on data ≤ {cal.train_until}: nothing dated later is read — targets, atlas populations and "
+        f"attributes, vital rates, national UN series and international migration, the drivers' oblast "
+        f"indicators, national series, regime anchors and events (kochu.estimate.backtest.information_set, "
+        f"build_drivers(data_until={cal.train_until})); after {cal.train_until} every input carries its last "
+        f"known value (the rule the full forecast uses after 2015), later events are dropped. The forecast jumps "
         f"off from the {censuses[-1]} census stocks and gives the {year} *permanent* count (registered "
         f"residents + those temporarily abroad, kochu.projection.dejure), the measure of the {year} "
         f"estimates. Baselines: persistence of the {censuses[-1]} census shares and the linear trend "
-        f"{censuses[0]}→{censuses[-1]} extrapolated {year - censuses[-1]} years. MAPE of shares, percent.")
+        f"{censuses[0]}→{censuses[-1]} extrapolated {year - censuses[-1]} years; `model held` = the "
+        f"model's own {censuses[-1]} {measure} shares held (what the measure conversion alone gains, without "
+        f"{censuses[-1]}→{year} dynamics). MAPE of shares, percent.")
     return table
 
 
@@ -114,7 +120,7 @@ def register(app: typer.Typer) -> None:
 
             cal = C.calibrate(atlas, train_until, max_evals=max(1, max_evals // n_free), progress=tick)
         sim_fit, note, sim_values = None, "", dict(cal.values)
-        runs = _sim_runs(atlas, cal, out, sim_scale, workers, scheduler, sim_replicates)
+        runs = _sim_runs(atlas, cal, out, sim_scale, workers, scheduler, sim_replicates, train_until)
         if not no_sim:
             try:
                 sim_fit = _check(runs, atlas, cal.values, cal.targets, sim_scale, "simulation check")
@@ -155,8 +161,9 @@ def register(app: typer.Typer) -> None:
         runs.close()
         if sim_fit is not None and "fitted_lo" in sim_fit:
             sim_extra = [*sim_extra, _spread_section(runs, final_fit.fit if final_fit is not None else sim_fit)]
-        proj = C.Projector(atlas, last_data_year=train_until or LAST_DATA_YEAR)
-        full = proj.outputs(cal.values, forecast_until, jump_off=C.latest_stock(atlas, train_until or LAST_DATA_YEAR))
+        proj = C.Projector(atlas, last_data_year=train_until or LAST_DATA_YEAR, data_until=train_until)
+        full = proj.outputs(cal.values, forecast_until,
+                            jump_off=C.latest_stock(proj.atlas, train_until or LAST_DATA_YEAR))
         forecast = _forecast_table(atlas, full)
         backtest = _backtest(atlas, cal, full) if train_until is not None else None
         undercount, extra = None, []
@@ -227,12 +234,14 @@ def _check_sim_flags(workers: int, scheduler: str | None, replicates: int) -> No
     check_replicates(replicates)
 
 
-def _sim_runs(atlas, cal, out: Path, scale: float, workers: int, scheduler: str | None, replicates: int):
-    """The calibration's simulation runs: ``OUT/sim-runs/`` on Dask (kochu.estimate.simruns)."""
+def _sim_runs(atlas, cal, out: Path, scale: float, workers: int, scheduler: str | None, replicates: int,
+              data_until: int | None = None):
+    """The calibration's simulation runs: ``OUT/sim-runs/`` on Dask (kochu.estimate.simruns); a
+    backtest's (``data_until``) see only the information set of that year."""
     from kochu.estimate.simruns import SimRuns
 
     return SimRuns(Path(out) / "sim-runs", atlas, list(cal.targets), scale=scale, replicates=replicates,
-                   workers=workers, scheduler=scheduler)
+                   workers=workers, scheduler=scheduler, data_until=data_until)
 
 
 def _seeds_text(runs) -> str:
@@ -271,10 +280,13 @@ class _RunBar:
 
 
 def _check(runs, atlas, values, targets, scale: float, label: str) -> pd.DataFrame:
-    """``calibrate.sim_check`` on the calibration's runs, with a progress bar."""
+    """``calibrate.sim_check`` (or ``backtest_sim_check`` when ``runs.data_until`` is set) on the
+    calibration's runs, with a progress bar."""
     from kochu.estimate import calibrate as C
 
     with _RunBar(runs, label, runs.replicates):
+        if runs.data_until is not None:
+            return C.backtest_sim_check(atlas, values, targets, runs.data_until, scale=scale, runs=runs)
         return C.sim_check(atlas, values, targets, scale=scale, runs=runs)
 
 

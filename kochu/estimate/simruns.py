@@ -20,7 +20,8 @@ odd number).
 
 **Resume.** Run folders live under ``root`` (``OUT/sim-runs/``), named by a hash of what
 determines the run: the parameter values (all of them, exact floats), scale, seed, fit year,
-the targets, the atlas's data hash and :data:`FORMAT`. An interrupted calibration re-uses the
+the targets, the atlas's data hash, the backtest's information-set year (``data_until``) and
+:data:`FORMAT`. An interrupted calibration re-uses the
 complete folders (manifest written) and redoes the rest; a folder from other values has
 another name, and the manifest's ``calibration_key`` is checked before reading.
 """
@@ -68,7 +69,8 @@ def point_key(values: Mapping[str, float], settings: Mapping[str, Any]) -> str:
     """Hash of a parameter point under ``settings`` (every value, scale, fit year, targets, atlas)."""
     body = json.dumps({"format": FORMAT, "values": {k: repr(float(v)) for k, v in sorted(values.items())},
                        "scale": repr(float(settings["scale"])), "until": int(settings["until"]),
-                       "targets": settings["targets_digest"], "atlas": settings["atlas_hash"]}, sort_keys=True)
+                       "targets": settings["targets_digest"], "atlas": settings["atlas_hash"],
+                       "data_until": settings.get("data_until")}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -88,10 +90,18 @@ def cal_runner(task: Task, run_dir: Path, settings: dict[str, Any]) -> None:
     from kochu.runs.ensemble import _atlas
     from kochu.sim.sim import Sim
 
-    atlas = _atlas(settings["atlas"])
+    atlas = _atlas(settings["atlas"]) if isinstance(settings["atlas"], str) else settings["atlas"]
     scale, until = float(settings["scale"]), int(settings["until"])
     t0 = time.perf_counter()
-    sim = Sim(atlas, seed=task.seed, scale=scale, params=dict(task.params), end=max(until, 2050), threads=1)
+    drivers, data_until = None, settings.get("data_until")
+    if data_until is not None:  # a backtest: only what was known at the end of data_until
+        from kochu.drivers import build_drivers
+        from kochu.estimate.backtest import information_set
+
+        atlas = information_set(atlas, int(data_until))
+        drivers = build_drivers(atlas, start=1989, end=max(until, 2050), data_until=int(data_until))
+    sim = Sim(atlas, seed=task.seed, scale=scale, params=dict(task.params), end=max(until, 2050),
+              threads=settings.get("threads"), drivers=drivers)
     res = sim.run(until).finalize()
     fit = sim_outputs(atlas, res, list(settings["targets"]), scale).drop(columns=["source"])
     facts = pd.DataFrame([{"fact": f.name, "value": float(f.value), "rule": f.rule, "ok": bool(f.ok),
@@ -146,7 +156,9 @@ class SimRuns:
 
     ``evaluate(points)`` runs every point × replicate as one ensemble (in parallel on the
     workers) and returns each point's :class:`PointResult`. The Dask client is started on the
-    first run that is not already complete and kept until :meth:`close`.
+    first run that is not already complete and kept until :meth:`close`. ``in_process``: one
+    worker thread in this process running on the atlas object itself (what this process sees —
+    an in-memory atlas, patched data files — is what the run sees; for checks and tests).
     """
 
     root: Path
@@ -159,6 +171,8 @@ class SimRuns:
     workers: int = 2
     scheduler: str | None = None
     on_task: Callable[[str, float], None] | None = None
+    data_until: int | None = None  # backtests: runs see only the information set of this year
+    in_process: bool = False  # one worker thread in this process, given the atlas object itself
     runs: int = 0  # tasks evaluated (including complete ones re-used)
     reused: int = 0  # of which complete on disk
     seconds: float = 0.0  # wall time in evaluate
@@ -184,9 +198,10 @@ class SimRuns:
         """What a worker needs (and what the run folders' names hash)."""
         targets = list(self.targets if targets is None else targets)
         until = until or self.until or max(t.year for t in targets) + 1
-        return {"atlas": str(Path(self.atlas.path).resolve()), "atlas_hash": self.atlas.data_hash,
+        where = self.atlas if self.in_process else str(Path(self.atlas.path).resolve())
+        return {"atlas": where, "threads": None if self.in_process else 1, "atlas_hash": self.atlas.data_hash,
                 "scale": float(self.scale if scale is None else scale), "until": int(until),
-                "targets": targets, "targets_digest": targets_digest(targets)}
+                "targets": targets, "targets_digest": targets_digest(targets), "data_until": self.data_until}
 
     def tasks(self, values: Mapping[str, float], settings: Mapping[str, Any]) -> list[Task]:
         """The replicates of one point (folders named by the point's hash and the seed)."""
@@ -206,7 +221,9 @@ class SimRuns:
         if todo and self._client is None:
             from kochu.runs.ensemble import connect
 
-            self._client, self._cluster = connect(self.workers, self.scheduler)
+            self._client, self._cluster = connect(1 if self.in_process else self.workers,
+                                                  None if self.in_process else self.scheduler,
+                                                  processes=not self.in_process)
             self._finalizer = weakref.finalize(self, _close, self._client, self._cluster)
         if unique:
             run_ensemble(unique, self.root, settings, runner=cal_runner, progress=False, client=self._client,

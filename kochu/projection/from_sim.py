@@ -19,9 +19,10 @@ by destination. :class:`SimMigration` builds them from the simulation's own deci
   expectation (hazard ``informal_legalisation_rate`` after ``informal_legalisation_min_age``
   years; never in hazard zones).
 
-:class:`SimDemography` gives the sim's demographic rule (crude rates spread over fixed age
-shapes, monthly probabilities compounded over the year) as projection rates, for the test
-that the two engines agree in expectation under equivalent rules.
+:class:`SimDemography` gives the sim's demographic rule (national crude rates spread over the
+units by fixed age shapes, ethnic fertility and relative unit factors; monthly probabilities
+compounded over the year) as projection rates, for the test that the two engines agree in
+expectation under equivalent rules.
 """
 
 from __future__ import annotations
@@ -172,10 +173,17 @@ class SimMigration:
 
 
 class SimDemography:
-    """The simulation's demographic rule as projection rates (crude rates × fixed shapes)."""
+    """The simulation's demographic rule as projection rates (national crude rates × fixed shapes).
+
+    As :class:`kochu.sim.demography.Vital`: the country's births and deaths follow the national
+    rates, shared among units by their women's fertility shape sums (× the ethnic multiplier of
+    each place, :mod:`kochu.projection.ethnic`) and their mortality shape sums, × the units'
+    relative factors; monthly probabilities are compounded over the year.
+    """
 
     def __init__(self, ctx: SimContext, params: Mapping[str, float] | None = None,
                  international: bool = False) -> None:
+        from kochu.projection.ethnic import Minority, initial_shares
         from kochu.sim.demography import Vital
 
         self.ctx = ctx
@@ -183,28 +191,31 @@ class SimDemography:
         self.vital = Vital(ctx.atlas, ctx.world, self.p, ctx.start, ctx.end)
         self.unit = ctx.world.unit.astype(int)
         self.nu = len(ctx.world.unit_ids)
+        self.minority = Minority(initial_shares(ctx.world, self.p), self.p["fertility_slavic_ratio"])
         if international:
             raise NotImplementedError("international moves of the sim are behaviours, not rates")
 
     def __call__(self, year: int, pop: np.ndarray) -> YearRates:
         v = self.vital
-        yi = int(np.clip(year - v.start, 0, v.cbr.shape[0] - 1))
         ms, fs = v.mshape, v.fshape  # (A, 2) with column 0 female, 1 male; (A,)
-        n_u = np.bincount(self.unit, weights=pop.sum(axis=(0, 1)), minlength=self.nu)
+        tot = pop.sum(axis=(0, 1))
+        mult = self.minority.multiplier(self.minority.share(year, tot))
+        n_u = np.bincount(self.unit, weights=tot, minlength=self.nu)
         s_sum = np.zeros(self.nu)
         for sex, col in ((0, 1), (1, 0)):  # projection sex 0 male -> sim column 1
             s_sum += np.bincount(self.unit, weights=ms[:, col] @ pop[sex], minlength=self.nu)
-        f_sum = np.bincount(self.unit, weights=fs @ pop[1], minlength=self.nu)
-        kd = v.cdr[yi] / 1000.0 / 12.0 * n_u / np.maximum(s_sum, 1e-12)
-        kb = v.cbr[yi] / 1000.0 / 12.0 * n_u / np.maximum(f_sum, 1e-12)
+        f_sum = np.bincount(self.unit, weights=(fs @ pop[1]) * mult, minlength=self.nu)
+        kd, kb = v.yearly_scales(year, n_u, s_sum, f_sum)
+        kd = kd / 12.0
         s_age = np.empty((2, N_AGES, self.ctx.world.n))
         for sex, col in ((0, 1), (1, 0)):
             pmon = np.clip(kd[self.unit][None, :] * ms[:, col][:, None], 0, 1)
             s_age[sex] = np.power(1.0 - pmon, 12)
-        fert = 12.0 * kb[self.unit][None, :] * fs[:, None]
+        fert = (kb[self.unit] * mult)[None, :] * fs[:, None]
         infant = np.stack([np.clip(kd[self.unit] * ms[0, c], 0, 1) for c in (1, 0)])
         s_birth = np.power(1.0 - infant, 6)  # born mid-year on average
         zeros = np.zeros(self.ctx.world.n)
+        self.minority.record(year, tot, np.einsum("xi,xi->i", fert, pop[1]), zeros)
         return YearRates(s_birth=s_birth, s_age=s_age, fertility=fert, international=zeros,
                          profile=np.ones((2, N_AGES)), sex_ratio=self.p["sex_ratio_birth"])
 

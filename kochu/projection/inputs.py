@@ -8,10 +8,16 @@ atlas ``vital_rates.csv`` / ``age_structure.csv``):
   ``k = CDR_unit / CDR_national`` (atlas ``vital_rates.csv``). Years before the first UN year
   use the first; after the last data year rates are held constant (constant-rates variant).
 * **Fertility**: a gamma-shaped age schedule over ages 15-49 with mode 26 and s.d. 6.5 years
-  (the simulation's ``fertility_peak_age``/``fertility_spread``), scaled each year so that
-  each place's births equal its unit's crude birth rate times its population on 1 January.
-  After the last data year the scale (≈ the total fertility rate) is held at the mean of the
-  last three data years (constant-fertility variant).
+  (the simulation's ``fertility_peak_age``/``fertility_spread``), normalised **nationally** as
+  the simulation does (:mod:`kochu.sim.demography`): the country's births equal the national
+  crude birth rate (atlas country row; without one, the population-weighted mean of the unit
+  rates) times its population on 1 January, shared among places by their women by age × the
+  schedule × the place's ethnic fertility multiplier (Slavs and Germans at
+  ``fertility_slavic_ratio``, their share evolving with births and emigration:
+  :mod:`kochu.projection.ethnic`) × the unit's factor ``CBR_unit / CBR_national`` (1 where the
+  unit carries the national rate). After the last data year each place's level (≈ its total
+  fertility rate) is held at the mean of the last three data years (constant-fertility
+  variant); the ethnic multiplier keeps evolving.
 * **International migration**: national net migrants from UN WPP 2022 for 1990-2015; the
   1989-94 total is rescaled to the national statistics figure −339,600 (1989 taken equal to
   1990 before rescaling, ``../shared/data/README.md``). The net count is shared among places
@@ -28,6 +34,7 @@ atlas ``vital_rates.csv`` / ``age_structure.csv``):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from kochu.errors import KochuError
+from kochu.projection.ethnic import Minority, initial_shares, minority_emigration_weight
 from kochu.projection.lifetable import (
     OPEN_AGE,
     alpha_for_e0,
@@ -144,7 +152,12 @@ class DemographyOptions:
 class DemographicRates:
     """Callable ``(year, pop) -> YearRates`` for the places of an atlas (see module docstring)."""
 
-    def __init__(self, atlas, places: list[str], options: DemographyOptions | None = None) -> None:
+    def __init__(self, atlas, places: list[str], options: DemographyOptions | None = None,
+                 params: Mapping[str, float] | None = None) -> None:
+        from kochu.sim.demography import national_scale
+        from kochu.sim.params import Params
+
+        self._national_scale = national_scale
         self.opt = options or DemographyOptions()
         self.places = list(places)
         series = national_series()
@@ -152,6 +165,7 @@ class DemographicRates:
         info = atlas.places.loc[self.places]
         country = atlas.level("country").index[0]
         self.units = [u if isinstance(u, str) else country for u in info["oblast_id"]]
+        self.country = country
         self.north = info["north"].fillna(0).to_numpy(float) if "north" in info else np.zeros(len(places))
         self.cbr, self.cdr = self._unit_rates(atlas, country)
         self.net = national_net_rate(series).loc[: self.opt.last_data_year] * self.opt.intl_scale
@@ -159,6 +173,17 @@ class DemographicRates:
         self.profile = np.stack([rogers_castro(), rogers_castro()])
         self._scale: dict[int, np.ndarray] = {}
         self._arrays()
+        prm = params if isinstance(params, Params) else Params(dict(params or {}))
+        self.minority = Minority(self._initial_shares(atlas, prm), prm["fertility_slavic_ratio"],
+                                 minority_emigration_weight(prm))
+
+    def _initial_shares(self, atlas, params) -> np.ndarray:
+        """The sim's 1989 minority share of each place (0 for places outside the settlements)."""
+        from kochu.sim.world import build_world
+
+        world = build_world(atlas, 1989)
+        shares = pd.Series(initial_shares(world, params), index=list(world.ids))
+        return shares.reindex(self.places).fillna(0.0).to_numpy(float)
 
     def _unit_rates(self, atlas, country: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         vr = atlas.vital_rates
@@ -167,6 +192,7 @@ class DemographicRates:
         cols = {}
         for name in ("crude_birth_rate", "crude_death_rate"):
             wide = vr.pivot_table(index="year", columns="unit", values=name, aggfunc="first")
+            self._atlas_national = country in wide.columns
             if country not in wide.columns:
                 wide[country] = nat[name]
             years = range(min(1989, int(nat.index.min())), self.opt.last_data_year + 1)
@@ -181,6 +207,7 @@ class DemographicRates:
         self._y0 = int(self.cbr.index.min())
         self._cbr = self.cbr[self.units].to_numpy(float)
         self._cdr = self.cdr[self.units].to_numpy(float)
+        self._nat_cbr = self.cbr[self.country].to_numpy(float) if self._atlas_national else None
         ser = self.series.reindex(range(self._y0, self.opt.last_data_year + 1)).bfill().ffill()
         self._nat_cdr = ser["crude_death_rate"].to_numpy(float)
         self._e0 = ser[["e0_male", "e0_female"]].to_numpy(float)
@@ -199,14 +226,18 @@ class DemographicRates:
         s_age = np.power(s_a[:, :, None], k[None, None, :])
         fert = self._fertility(year, pop)
         intl = self._international(year, pop)
+        self.minority.record(year, pop.sum(axis=(0, 1)), np.einsum("xi,xi->i", fert, pop[1]), intl)
         return YearRates(s_birth=s_birth, s_age=s_age, fertility=fert, international=intl,
                          profile=self.profile, sex_ratio=self.opt.sex_ratio)
 
     def _fertility(self, year: int, pop: np.ndarray) -> np.ndarray:
+        tot = pop.sum(axis=(0, 1))
+        mult = self.minority.multiplier(self.minority.share(year, tot))
         if year <= self.opt.last_data_year:
-            target = self._cbr[self._row(year)] / 1000.0 * pop.sum(axis=(0, 1))
-            exposure = self.phi @ pop[1]
-            scale = np.divide(target, exposure, out=np.zeros_like(target), where=exposure > 0)
+            r = self._row(year)
+            nat = None if self._nat_cbr is None else float(self._nat_cbr[r])
+            exposure = (self.phi @ pop[1]) * mult
+            scale = self._national_scale(nat, self._cbr[r], tot, exposure)
             self._scale[year] = scale
         else:
             recent = [self._scale[y] for y in sorted(self._scale)[-3:]]
@@ -214,7 +245,7 @@ class DemographicRates:
                 series_tfr = float(self.series["tfr"].iloc[-1])
                 recent = [np.full(len(self.places), series_tfr)]
             scale = np.mean(recent, axis=0)
-        return self.phi[:, None] * scale[None, :]
+        return self.phi[:, None] * (scale * mult)[None, :]
 
     def _international(self, year: int, pop: np.ndarray) -> np.ndarray:
         tot = pop.sum(axis=(0, 1))

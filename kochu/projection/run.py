@@ -23,7 +23,7 @@ def project(atlas, until: int, params: Mapping[str, float] | None = None,
     ids = ctx.places
     model = CohortProjection(
         ids, initial_population(atlas, ids, start_year), start_year,
-        rates=DemographicRates(atlas, ids, options), migration=SimMigration(ctx, params),
+        rates=DemographicRates(atlas, ids, options, params=params), migration=SimMigration(ctx, params),
         snapshot_years=snapshot_years,
     )
     return model.run(until)

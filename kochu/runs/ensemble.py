@@ -140,16 +140,16 @@ def results_digest(run_dir: Path) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def connect(workers: int = 1, scheduler: str | None = None) -> tuple[Any, Any]:
-    """A Dask client: on a new LocalCluster of ``workers`` single-threaded processes, or on the
-    cluster at ``scheduler``. Returns ``(client, cluster)`` (cluster None for a scheduler); the
-    caller closes both."""
+def connect(workers: int = 1, scheduler: str | None = None, processes: bool = True) -> tuple[Any, Any]:
+    """A Dask client: on a new LocalCluster of ``workers`` single-threaded processes (threads of
+    this process with ``processes=False``), or on the cluster at ``scheduler``. Returns
+    ``(client, cluster)`` (cluster None for a scheduler); the caller closes both."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler is None:
         if workers < 1:
             raise KochuError(f"--workers: expected a whole number ≥ 1, got {workers}")
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None)
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout="10s"), None

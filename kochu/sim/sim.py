@@ -25,7 +25,8 @@ from kochu.sim.rng import STREAMS, step_key, stream_key
 from kochu.sim.world import World, build_world
 
 LOOP_ORDER = (
-    "1 demography — monthly birth and death probabilities by oblast, age and sex from the atlas's crude rates",
+    "1 demography — monthly birth and death probabilities by oblast, age and sex: the national crude rates "
+    "shared by age, ethnic group and the units' relative factors",
     "2 drivers and interventions — January: legalisation of informal settlements, migrant networks; "
     "every month: each intervention's step(sim), then the push–pull utility, destination tables and hazards, "
     "then the month's dated events (legalisations; displacements to the nearest settlement, counted as moves)",
