@@ -237,3 +237,18 @@ def test_sim_fit_sections_from_replicate_means(mini, client, tmp_path: Path) -> 
     assert "Calibration on the simulation (facts as constraints)" in [t for t, _, _ in extra]
     assert "replicates" in title and f"Simulation runs: {runs.runs}" in text
     assert (table["min"] <= table["simulation (mean)"]).all() and (table["simulation (mean)"] <= table["max"]).all()
+
+
+def test_sim_check_without_runs_sees_the_atlas_object_itself(mini) -> None:
+    """The default (no ``runs``): one worker thread in this process, on the in-memory atlas."""
+    import copy
+
+    atlas, targets = mini
+    bigger = copy.copy(atlas)
+    pops = atlas.populations.copy()
+    pops.loc[pops["year"] == 1989, "population"] *= 2
+    bigger.populations = pops
+    plain = sim_check(atlas, dict(HAND_SET), targets, scale=SCALE, until=2010)
+    doubled = sim_check(bigger, dict(HAND_SET), targets, scale=SCALE, until=2010)
+    total = plain["target"] == "population Kyrgyzstan 1999"
+    assert doubled.loc[total, "fitted"].item() > 1.5 * plain.loc[total, "fitted"].item()
