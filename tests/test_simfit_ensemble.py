@@ -252,3 +252,18 @@ def test_sim_check_without_runs_sees_the_atlas_object_itself(mini) -> None:
     doubled = sim_check(bigger, dict(HAND_SET), targets, scale=SCALE, until=2010)
     total = plain["target"] == "population Kyrgyzstan 1999"
     assert doubled.loc[total, "fitted"].item() > 1.5 * plain.loc[total, "fitted"].item()
+
+
+def test_runs_made_by_other_code_are_not_reused(straight, mini, client, tmp_path: Path, monkeypatch) -> None:
+    import kochu.estimate.simruns as simruns
+
+    root, sc, _ = straight
+    copy = tmp_path / "code"
+    shutil.copytree(root, copy)
+    with _runs(copy, mini, client) as runs:
+        SF.evaluate(runs, sc.start.values)
+        assert runs.reused == 2  # same code: re-used
+    monkeypatch.setattr(simruns, "code_digest", lambda: "0" * 64)
+    with _runs(copy, mini, client) as runs:
+        SF.evaluate(runs, sc.start.values)
+        assert runs.reused == 0

@@ -20,14 +20,16 @@ odd number).
 
 **Resume.** Run folders live under ``root`` (``OUT/sim-runs/``), named by a hash of what
 determines the run: the parameter values (all of them, exact floats), scale, seed, fit year,
-the targets, the atlas's data hash, the backtest's information-set year (``data_until``) and
-:data:`FORMAT`. An interrupted calibration re-uses the
+the targets, the atlas's data hash, the backtest's information-set year (``data_until``),
+:data:`FORMAT` and a digest of kochu's own code and data files (:func:`code_digest`: runs made
+by other code are not re-used either). An interrupted calibration re-uses the
 complete folders (manifest written) and redoes the rest; a folder from other values has
 another name, and the manifest's ``calibration_key`` is checked before reading.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -58,6 +60,23 @@ def check_replicates(replicates: int) -> int:
     return int(replicates)
 
 
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """sha256 over kochu's source and data files (not the atlas, covered by its data hash, nor the
+    calibrated defaults calibration writes, nor docs): a run made by other code is not re-used."""
+    import kochu
+
+    pkg = Path(kochu.__file__).parent
+    h = hashlib.sha256()
+    for f in sorted(pkg.rglob("*")):
+        rel = f.relative_to(pkg).as_posix()
+        if (not f.is_file() or "__pycache__" in rel or rel.startswith("atlas/data/")
+                or rel == "estimate/data/calibrated.json" or f.suffix in (".md", ".pyc")):
+            continue
+        h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def targets_digest(targets: Sequence[Target]) -> str:
     """sha256 of the targets' definitions (names, kinds, years, observations, scales)."""
     body = json.dumps([[t.name, t.kind, t.year, repr(float(t.observed)), repr(float(t.sigma)), t.unit, t.first,
@@ -70,7 +89,7 @@ def point_key(values: Mapping[str, float], settings: Mapping[str, Any]) -> str:
     body = json.dumps({"format": FORMAT, "values": {k: repr(float(v)) for k, v in sorted(values.items())},
                        "scale": repr(float(settings["scale"])), "until": int(settings["until"]),
                        "targets": settings["targets_digest"], "atlas": settings["atlas_hash"],
-                       "data_until": settings.get("data_until")}, sort_keys=True)
+                       "data_until": settings.get("data_until"), "code": settings.get("code")}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -112,7 +131,8 @@ def cal_runner(task: Task, run_dir: Path, settings: dict[str, Any]) -> None:
     store.finalize({"kind": "calibration run", "calibration_key": task_key(task.params, task.seed, settings),
                     "format": FORMAT, "seed": task.seed, "scale": scale, "until": until,
                     "parameters": dict(task.params), "atlas_data_hash": settings["atlas_hash"],
-                    "targets_digest": settings["targets_digest"], "seconds": time.perf_counter() - t0})
+                    "targets_digest": settings["targets_digest"], "code_digest": settings.get("code"),
+                    "data_until": settings.get("data_until"), "seconds": time.perf_counter() - t0})
 
 
 @dataclass
@@ -201,7 +221,8 @@ class SimRuns:
         where = self.atlas if self.in_process else str(Path(self.atlas.path).resolve())
         return {"atlas": where, "threads": None if self.in_process else 1, "atlas_hash": self.atlas.data_hash,
                 "scale": float(self.scale if scale is None else scale), "until": int(until),
-                "targets": targets, "targets_digest": targets_digest(targets), "data_until": self.data_until}
+                "targets": targets, "targets_digest": targets_digest(targets), "data_until": self.data_until,
+                "code": code_digest()}
 
     def tasks(self, values: Mapping[str, float], settings: Mapping[str, Any]) -> list[Task]:
         """The replicates of one point (folders named by the point's hash and the seed)."""
