@@ -14,6 +14,9 @@ the replicate mean. Every run goes through the ensemble machinery
 * facts: :func:`kochu.estimate.facts.sim_facts` (Bishkek/Chuy gain, Naryn/Talas/Batken lose,
   1990–94 peak, ≥ 1/3 unregistered, more in Bishkek/Osh, mining towns shrink) as hinge
   residuals weighted by ``FACT_WEIGHT`` — zero when a fact holds, so they act as constraints;
+* replicates: ``fitted`` is the mean over the R replicates, each fact's hinge penalty the mean
+  of the replicates' penalties, and a fact counts as kept when it holds in more than half of
+  them (:mod:`kochu.estimate.simruns`);
 * optimiser: :func:`scipy.optimize.least_squares` (trust-region reflective, bounds) on the
   free parameters mapped to the unit box, forward differences with a wide step (the simulation
   is a sample: a step of 8 % of each range averages over individual draws; stepping backwards
