@@ -55,11 +55,12 @@ def main(d: str) -> None:
         n2 = x.groupby('d').true.sum().sub(x.groupby('o').true.sum(), fill_value=0)
         print(f"  {per}: gainers", {k: round(v/1e3,1) for k,v in n2.items() if v>0}, "losers Naryn/Talas/Batken", {k: round(n2.get(k,0)/1e3,1) for k in ('Naryn','Talas','Batken')})
     pj = pop[pop.month==1].pivot(index='year', columns='place', values='present')
+    last = int(min(2025, pj.index.max()))  # runs may end before 2025
     cen = a.population_table('de_facto','settlement')
     mines = st.index[st.town_type=='mining']
-    print("mining towns 1989 -> 2009 -> 2025 (sim) | census 1989 -> 2009:")
+    print(f"mining towns 1989 -> 2009 -> {last} (sim) | census 1989 -> 2009:")
     for mt in mines:
-        print(f"  {mt:16s} {int(pj.loc[1989,mt]):>7} {int(pj.loc[2009,mt]):>7} {int(pj.loc[2025,mt]):>7} | {int(cen.loc[mt,1989]):>7} {int(cen.loc[mt,2009]):>7}")
+        print(f"  {mt:16s} {int(pj.loc[1989,mt]):>7} {int(pj.loc[2009,mt]):>7} {int(pj.loc[last,mt]):>7} | {int(cen.loc[mt,1989]):>7} {int(cen.loc[mt,2009]):>7}")
     big = {'s_bishkek','s_osh'} | set(st.index[st.kind=='informal'])
     for per in [(1992,2010),(1999,2010)]:
         x = intern[(intern.year>=per[0])&(intern.year<per[1])]
@@ -77,10 +78,10 @@ def main(d: str) -> None:
     cobl = a.population_table('de_facto','oblast')
     cobl.index = a.places.loc[cobl.index,'name']
     print("oblast population sim vs census (k):")
-    rows = {f"sim{y}": pv.loc[y]/1e3 for y in (1989,1999,2009,2025)}
+    rows = {f"sim{y}": pv.loc[y]/1e3 for y in (1989,1999,2009,last)}
     rows.update({f"cen{y}": cobl[y]/1e3 for y in (1999,2009)})
     print(pd.DataFrame(rows).round(0).T.to_string())
-    print(f"total present 2025 {pv.loc[2025].sum()/1e3:.0f}k, permanent {pbo[pbo.year==2025].population_permanent.sum()/1e3:.0f}k")
+    print(f"total present {last} {pv.loc[last].sum()/1e3:.0f}k, permanent {pbo[pbo.year==last].population_permanent.sum()/1e3:.0f}k")
 
 
 if __name__ == "__main__":

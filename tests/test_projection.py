@@ -207,7 +207,10 @@ def test_projection_runs_to_2050_and_is_deterministic(mini, ctx):
     a = project(mini, until=2050, context=ctx)
     b = project(mini, until=2050, context=ctx)
     np.testing.assert_array_equal(a.population, b.population)
-    assert a.population.shape == (62, 8) and np.all(a.population[-1] > 0)
+    # informal settlements may stay empty: the capital's formal housing grows from 2013
+    # (regime_anchors.csv housing_supply_capital_growth) and the mini capital never overflows
+    formal = ~mini.settlements.loc[list(a.places), "kind"].eq("informal").to_numpy()
+    assert a.population.shape == (62, 8) and np.all(a.population[-1][formal] > 0)
 
 
 def test_changed_parameter_changes_flows(mini, ctx):

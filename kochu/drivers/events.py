@@ -8,8 +8,9 @@ Alai district displaced by the 2008 Nura earthquake is not known; a scenario may
 
 Events in the file: the April 2003 Sogot landslide (Uzgen district, >30 dead, village
 abandoned), the April 2007 Jalal-Abad mudflows, the 5 Oct 2008 Nura earthquake (Alai,
-M6.6), the June 2010 Osh/Jalal-Abad violence (≈400 k displaced, fraction 0.183 of the three
-units, most back within a month), the April 2012 mudflows, and the novostroiki legalisation
+M6.6), the June 2010 Osh/Jalal-Abad violence (≈400 k displaced: ≈300 k internally, fraction
+0.1375 of the three units, and 75–100 k to Uzbekistan, kind ``refugees_abroad``, fraction 0.0401
+— a temporary international displacement; most back within a month), the April 2012 mudflows, and the novostroiki legalisation
 waves (1991 first wave; Kalys-Ordo 2003).
 """
 

@@ -36,20 +36,25 @@ each is in its docstring line below and, with the sources, in the returned ``sou
     registered internal moves per year (89 k 1991, 38 k 1998, 36.4 k 1999–2009 mean);
     held outside the observed years.
 ``family_move_share``
-    0..1 index of the 1990–94 whole-family relocation regime (seed): 1 in 1989–94, fading to
-    0 by 2000.
+    0..1 index of the 1990–94 whole-family relocation regime (seed): 1 in 1989–94, fading
+    linearly in the seed's second stage (1994–99) to 0 in 1998, when registered moves (38 k)
+    are back at their 1999–2009 plateau (36.4 k/yr).
 ``housing_supply_capital``
     index, 1989 = 1: formal housing capacity of Bishkek = census population not living in
     novostroiki; 2007 = (1 − 0.25) × 817 k / 616.6 k (World Bank 2007: novostroiki > ¼ of
-    residents; census populations interpolated) → ≈0.99, i.e. formal supply stagnated.
+    residents; census populations interpolated) → ≈0.99, 2012 = (874.4 k − 260 k squatters) /
+    616.6 k → 0.996, i.e. formal supply stagnated to 2012; from 2013 it grows at the capital's
+    observed 2009–15 population growth (1.347 %/yr; rule and sources in ``regime_anchors.csv``),
+    so informal settlements do not absorb all later growth.
 ``housing_capacity_capital``
     ``housing_supply_capital`` × 616,586 (Bishkek 1989 census), persons.
 ``legalisation``
     0..1 legalisation wave intensity: 1 in 1991 (first novostroiki legalised) and 2003
     (Kalys-Ordo titles), 0 otherwise.
 
-Years after the last observation carry the last value (never a trend); years before 1989 hold
-the earliest value (the Soviet regime).
+Years after the last observation carry the last value (never a trend; the one exception is the
+capital's formal housing, whose documented growth rule is in ``regime_anchors.csv``); years
+before 1989 hold the earliest value (the Soviet regime).
 
 **Information-set cut** ``until`` (:func:`kochu.drivers.build_drivers`): anchors, series and
 closures dated after ``until`` are not read, and the same carry-forward rule continues every
@@ -214,13 +219,27 @@ def _housing(years: np.ndarray, until: int | None = None) -> dict[str, tuple[np.
     base = float(pop.loc[1989])
     p2007 = float(interp(np.array([2007]), pop)[0])
     idx2007 = (1.0 - share) * p2007 / base
-    idx = interp(years, pd.Series({1989: 1.0, 2007: idx2007}))
+    anchors = read("regime_anchors.csv", until)
+    a12 = anchors[anchors["column"] == "housing_supply_capital"]
+    ag = anchors[anchors["column"] == "housing_supply_capital_growth"]
+    points = {1989: 1.0, 2007: idx2007}
+    later = "held after 2007"
+    if not a12.empty:
+        y12, idx2012 = int(a12["year"].iloc[0]), float(a12["value"].iloc[0])
+        points[y12] = idx2012
+        later = f"{y12} = {idx2012:.4f} ({a12['source'].iloc[0]}); held after {y12}"
+    idx = interp(years, pd.Series(points))
+    if not a12.empty and not ag.empty:  # the growth rule (known from the 2015 estimate)
+        rate = float(ag["value"].iloc[0])
+        after = years > y12
+        idx[after] = idx2012 * (1.0 + rate) ** (years[after] - y12)
+        later = (f"{y12} = {idx2012:.4f} ({a12['source'].iloc[0]}); after {y12} x (1 + {rate:.5f}) per "
+                 f"year ({ag['source'].iloc[0]})")
     if share_s.empty:  # the 2007 novostroiki share is not known at the cut: capacity held at 1989
-        idx, idx2007 = np.ones(len(years)), 1.0
+        idx, idx2007, later = np.ones(len(years)), 1.0, "held"
     text = (f"derived: formal capacity = Bishkek census population outside novostroiki; 1989 = 1 "
             f"(novostroiki begin 1989), 2007 = (1 - {share:g}) x {p2007:,.0f} / {base:,.0f} = "
-            f"{idx2007:.4f}; linear between, held after 2007 (upper bound: the novostroiki share "
-            "is a lower bound). " + series_source("bishkek_population") + " | "
+            f"{idx2007:.4f}; linear between; {later}. " + series_source("bishkek_population") + " | "
             + series_source("novostroiki_share_bishkek"))
     return {"housing_supply_capital": (idx, text),
             "housing_capacity_capital": (idx * base, "housing_supply_capital x Bishkek 1989 "

@@ -17,6 +17,17 @@ from kochu.projection.model import ProjectionResult
 
 SEED = "seed ../shared/seed/000_0a698f04e912d04a.txt (Voices from Central Asia No. 9, 2013)"
 REGISTERED = "registered_internal_migration.csv: Mkrtchyan & Sarygulov 2011, demoscope.ru/weekly/2011/0481/tema05.php"
+#: what the survey's shares are compared with (the targets' description)
+INTENTION = (
+    "Compared with the share of the destination among moves BETWEEN first-level units (oblasts, "
+    "Bishkek, Osh city), excluding moves within the destination unit: the survey's 'potential "
+    "migrants' (42% Bishkek, 30% abroad, 13% Chui) name a region or abroad, i.e. they think of "
+    "leaving their district/region, not of the short moves within a rayon that make up most "
+    "simulated moves (all moves: Bishkek ~7-10%; moves leaving the rayon: ~15-19%; between "
+    "oblasts: ~50% in 2011-12). Window 2011-12, not 2010: the June 2010 Osh displacement "
+    "(~300 k internal forced moves and returns) is not a destination choice and would make "
+    "up most 2010 inter-oblast moves (Bishkek share 0.10 in 2010 vs 0.50 in 2011)."
+)
 EMIGRATION = "international_migration_1989_2015.csv / README: net -339,600 in 1989-94 (7.5% of the population)"
 
 
@@ -75,12 +86,12 @@ def fixed_targets(capital_unit: str) -> list[Target]:
                unit=capital_unit),
         Target("novostroiki population 2013", "informal", 2013, 300_000, 0.25,
                SEED + ": 'approximately 300,000 inhabitants' (260 k mayor's office 2012; 400 k UNCERTAIN)"),
-        Target("movers choosing Bishkek 2010-12 (internal)", "intention", 2012, 42 / 70, 0.20,
-               SEED + ": 42% Bishkek, 30% abroad, 13% Chui -> 42/70 of internal choices", unit=capital_unit,
-               first=2010),
-        Target("movers choosing Chuy 2010-12 (internal)", "intention", 2012, 13 / 70, 0.25,
-               SEED + ": 13% Chui of all potential migrants -> 13/70 of internal choices", unit="chuy",
-               first=2010),
+        Target("movers choosing Bishkek 2011-12 (between oblasts)", "intention", 2012, 42 / 70, 0.20,
+               SEED + ": 42% Bishkek, 30% abroad, 13% Chui -> 42/70 of internal choices. " + INTENTION,
+               unit=capital_unit, first=2011),
+        Target("movers choosing Chuy 2011-12 (between oblasts)", "intention", 2012, 13 / 70, 0.25,
+               SEED + ": 13% Chui of all potential migrants -> 13/70 of internal choices. " + INTENTION,
+               unit="chuy", first=2011),
     ]
 
 
@@ -138,7 +149,7 @@ class Outputs:
             return float(pop[t.unit] / pop.sum())
         if t.kind == "informal":
             return float(r.at(t.year)[self.informal].sum())
-        if t.kind == "intention":
+        if t.kind == "intention":  # share among moves between first-level units (see INTENTION)
             flows = sum(r.flows[k(y)] for y in range(t.first, t.year + 1))
             into = flows[:, self.unit == t.unit].sum() - flows[np.ix_(self.unit == t.unit, self.unit == t.unit)].sum()
             inter = flows.sum() - sum(flows[np.ix_(self.unit == u, self.unit == u)].sum() for u in self.units)

@@ -23,7 +23,9 @@ monthly tables the kernels read:
   (type, origin) — each mover then needs one binary search, never a per-person logit.
 * **hazards** (per year → per month explicitly, ``1 − exp(−h/12)``): origin push
   ``exp(−push_strength (A_o − Ā))`` from the same utility, the rural crisis after farm
-  subsidies end, mining-town job losses, the propiska (mobility control), the whole-family
+  subsidies end, mining-town job losses (per town from its mine's closure year: individual
+  hazards × (1 + ``mining_push``), emigration × ``mining_emigration_multiplier`` and an extra
+  whole-family exit ``mine_closure_exit × exp(−years since closure / mine_closure_decay_years)``), the propiska (mobility control), the whole-family
   regime of 1990–94, ethnic emigration pressure, labour demand abroad (seasonal).
 * **registration** probability by destination (big cities and informal settlements lower).
 """
@@ -115,6 +117,40 @@ class Decisions:
         self.big_city = big
         mj = regime["mining_jobs"]
         self.mining_jobs = (mj / max(float(mj.iloc[0]), 1e-9)).clip(0, 1)
+        self.closure_year, self.closure_weight = self._closures(world)
+
+    def _closures(self, world: World) -> tuple[np.ndarray, np.ndarray]:
+        """(closure year, share of jobs lost) by place: the drivers' ``mine_closure`` events
+        (one per closed mine, at its town; mining towns without one keep their mine), in the
+        atlas's mining towns only: towns the atlas types otherwise (on a transport route, a
+        tourist shore, near the capital: Tash-Kumyr, Kadji-Say, Kara-Balta) absorbed the loss —
+        seed: mining towns 'located on transport routes fared slightly better', Chui Valley
+        towns such as Kara-Balta 'even experienced inflows of migrants'. Without
+        such events (e.g. :class:`NullDrivers`) every atlas mining town follows the national
+        ``mining_jobs`` regime: closed from its first year below 1, jobs lost = 1 − share."""
+        year = np.full(world.n, np.inf)
+        weight = np.zeros(world.n)
+        index = {pid: i for i, pid in enumerate(world.ids)}
+        hits = [(int(ev.year), index[q]) for ev in (self.events or []) if str(ev.kind) == "mine_closure"
+                for q in ev.places if q in index and world.mining[index[q]]]
+        if hits:
+            for y, i in hits:
+                year[i] = min(year[i], y)
+                weight[i] = 1.0
+        else:
+            below = np.flatnonzero(self.mining_jobs.to_numpy() < 1.0)
+            if len(below):
+                year[world.mining] = float(self.years[below[0]])
+                weight[world.mining] = -1.0  # marker: jobs lost follow the national regime
+        return year, weight
+
+    def jobs_lost(self, year: int, month: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(share of mining jobs lost, years since the closure) by place in a month."""
+        since = year + (month - 1) / 12.0 - self.closure_year
+        closed = since >= 0
+        national = 1.0 - float(self.mining_jobs.iloc[self._yi(year)])
+        lost = np.where(self.closure_weight < 0, national, self.closure_weight) * closed
+        return lost, np.where(closed, since, 0.0)
 
     # ---- drivers -------------------------------------------------------------------------
     def _yi(self, year: int) -> int:
@@ -192,25 +228,30 @@ class Decisions:
         disp_months: float | None = None,
     ) -> dict:
         """Monthly probabilities by place (and group) for the decide kernel."""
-        p, w = self.params, self.world
+        p = self.params
         mc = self.regime_at("mobility_control", year)
         farm = self.regime_at("farm_subsidy", year)
         fam_share = self.regime_at("family_move_share", year)
         push = self.push(attract, pop)
         crisis = np.where(self.rural, 1.0 + p["rural_crisis_push"] * (1.0 - farm), 1.0)
-        lost = 1.0 - float(self.mining_jobs.iloc[self._yi(year)])
-        mining = np.where(w.mining, 1.0 + p["mining_push"] * lost, 1.0)
+        lost, since = self.jobs_lost(year, month)
+        mining = 1.0 + p["mining_push"] * lost
         mob = 1.0 - p["propiska_move_reduction"] * mc
         common = push * crisis * mining * move_mult * mob
         ind = p["move_rate_individual"] * common
-        fam = p["move_rate_family"] * (1.0 + p["great_migration_amplitude"] * fam_share) * common
+        # mine closure: redundant workers' families leave (seed: 'made redundant and with no other
+        # job prospects were forced to migrate'), a hazard decaying from the closure, independent
+        # of the national great-migration regime
+        closure = p["mine_closure_exit"] * lost * np.exp(-since / max(p["mine_closure_decay_years"], 1e-9))
+        fam = (p["move_rate_family"] * (1.0 + p["great_migration_amplitude"] * fam_share) * common
+               + closure * move_mult * mob)
         funded = p["funded_relocation_rate"] * np.minimum(push, 2.0) * move_mult
         season = 1.0 + p["seasonal_amplitude"] * np.cos(2 * np.pi * (month - 4) / 12.0)
         back = 1.0 + p["seasonal_amplitude"] * np.cos(2 * np.pi * (month - 11) / 12.0)
         abroad = p["abroad_rate"] * self.regime_at("labour_abroad_demand", year) * push * season
         slav = self.regime_at("emigration_pressure_slavic", year)
         other = self.regime_at("emigration_pressure_other", year)
-        mine_e = np.where(w.mining, p["mining_emigration_multiplier"], 1.0)
+        mine_e = 1.0 + (p["mining_emigration_multiplier"] - 1.0) * lost  # closed mines' Russians left
         emig = np.stack([p["emigration_other"] * other * mine_e,
                          p["emigration_slavic"] * slav * mine_e,
                          p["emigration_german"] * slav * mine_e], axis=1)

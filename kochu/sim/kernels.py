@@ -301,10 +301,11 @@ def apply(
                 moved[m] = -32768
                 m += 1
                 tally[0] += 1
-    # funded families spent their savings on the new home
+    # funded families spent their savings on the new home (only when a member did move this
+    # month: not when the family stays, e.g. sent to the informal settlement it lives in)
     for j in range(actors.shape[0]):
         i = actors[j]
-        if (act[i] & 0x7F) == FAMILY_MOVE and hh_savings[hh[i]] >= relocation_cost:
+        if (act[i] & 0x7F) == FAMILY_MOVE and moved[i] == t and hh_savings[hh[i]] >= relocation_cost:
             hh_savings[hh[i]] = 0.0
     return m
 

@@ -15,6 +15,7 @@ from kochu.sim import kernels as K
 from kochu.sim.checkpoint import Writer
 from kochu.sim.decisions import Decisions, age_profiles
 from kochu.sim.demography import Vital
+from kochu.sim.events import REFUGEES_ABROAD, refugees_abroad
 from kochu.sim.housing import Housing
 from kochu.sim.init import build_population
 from kochu.sim.params import Params
@@ -29,7 +30,8 @@ LOOP_ORDER = (
     "shared by age, ethnic group and the units' relative factors",
     "2 drivers and interventions — January: legalisation of informal settlements, migrant networks; "
     "every month: each intervention's step(sim), then the push–pull utility, destination tables and hazards, "
-    "then the month's dated events (legalisations; displacements to the nearest settlement, counted as moves)",
+    "then the month's dated events (legalisations; displacements to the nearest settlement, counted as moves; "
+    "refugees abroad, counted as emigration and, on return, immigration)",
     "3 decisions — one fused pass: every person draws death / work abroad / move / return / late registration, "
     "every household draws emigration / a whole-family move (remittance-funded when it can pay), women draw births",
     "4 moves and housing — actors applied in slot order; arrivals in the capital take formal housing while "
@@ -325,16 +327,22 @@ class Sim:
 
     def _events(self, keys: np.ndarray, p_reg: np.ndarray) -> tuple[int, int]:
         """Dated events of this month (drivers) and displacement requests (interventions);
-        returns the displacement (moves, registered moves), already in this year's flows."""
+        returns the displacement (moves, registered moves), already in this year's flows.
+        Refugees abroad (kind ``refugees_abroad``) are international, not moves: see
+        :func:`kochu.sim.events.refugees_abroad` (departures and due returns, every month)."""
         reqs = list(self._displacements)
         self._displacements.clear()
+        abroad: list[tuple[np.ndarray, float, float]] = []
         for kind, idx, fraction, months in self.dec.events_at(self.year, self.month):
             if kind == "legalisation" and len(idx):
                 ok = idx[self.world.informal[idx] & (self.world.hazard_zone[idx] == 0)]
                 self.housing.legal[ok] = 1
+            elif kind == REFUGEES_ABROAD and fraction is not None and len(idx):
+                abroad.append((idx, float(fraction), float(months or self.params["displacement_return_months"])))
             elif fraction is not None and len(idx):
                 self.displacement_return_months = float(months or self.params["displacement_return_months"])
                 reqs.append((idx, float(fraction), self.displacement_return_months))
+        refugees_abroad(self, abroad)
         p, w = self.people, self.world
         moves = registered = 0
         for idx, frac, _months in reqs:
