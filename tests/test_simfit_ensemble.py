@@ -142,7 +142,9 @@ def test_runs_with_other_values_are_never_reused(straight, mini, client, tmp_pat
         SF.evaluate(runs, sc.start.values)
 
 
-def test_jacobian_points_are_submitted_as_one_ensemble(mini, client, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("at_bound", [False, True])
+def test_jacobian_points_are_submitted_as_one_ensemble(mini, client, tmp_path: Path, monkeypatch,
+                                                      at_bound: bool) -> None:
     sizes: list[int] = []
     original = SimRuns.evaluate
 
@@ -152,8 +154,10 @@ def test_jacobian_points_are_submitted_as_one_ensemble(mini, client, tmp_path: P
 
     monkeypatch.setattr(SimRuns, "evaluate", spy)
     with _runs(tmp_path / "j", mini, client) as runs:
-        sc = SF.calibrate_sim(runs, dict(HAND_SET), free=FREE, max_runs=6)
-    # the start, then the Jacobian's two perturbed points together (the centre re-used), ...
+        start = {**HAND_SET, "beta_capital": FREE["beta_capital"].hi} if at_bound else dict(HAND_SET)
+        sc = SF.calibrate_sim(runs, start, free=FREE, max_runs=6)
+    # the start (once, even on a bound), then the Jacobian's two perturbed points together (the
+    # centre re-used), ...
     assert sizes[:2] == [1, len(FREE)]
     assert sc.evaluations <= 6 and sc.points == sum(sizes)
 

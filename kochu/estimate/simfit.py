@@ -176,7 +176,8 @@ def calibrate_sim(runs: SimRuns, start: Mapping[str, float], free: Mapping[str, 
         evs = batch(points)
         return np.column_stack([(_residuals(ev) - f0) / h for ev, h in zip(evs, steps, strict=True)])
 
-    u0 = _to_u(base, free)
+    # strictly inside the box, as least_squares would move it (else its first call is a new point)
+    u0 = np.clip(_to_u(base, free), 1e-10, 1.0 - 1e-10)
     batch([u0], force=True)
     try:
         least_squares(fun, u0, jac=jac, bounds=(np.zeros(len(u0)), np.ones(len(u0))), method="trf",
