@@ -325,7 +325,8 @@ def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int, sim_
     params = {k: round(chosen.values[k], 6) for k in keys}
     note = (f"Defaults chosen among {', '.join(cands)} by facts kept, then simulation loss: **{name}** "
             f"({chosen.facts_ok}/{len(chosen.facts)} facts, target loss {chosen.target_loss:,.1f}). "
-            f"Simulation fit: {sc.evaluations} runs ({sc.points} points × {sim_runs.replicates} replicates; "
+            f"Simulation fit: {sc.evaluations} runs ({sc.points} point{'s' if sc.points != 1 else ''} × "
+            f"{sim_runs.replicates} replicates; "
             f"Jacobians as parallel batches), {sc.seconds:.0f} s, loss {sc.start.loss:,.1f} → "
             f"{sc.best.loss:,.1f} (targets + fact penalties); then each fitted value set back to its hand-set "
             f"value in turn, kept when no fact is lost and the loss does not grow: "
