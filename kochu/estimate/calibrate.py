@@ -194,17 +194,17 @@ def backtest_forecast(atlas, values: Mapping[str, float], train_until: int, unti
 
 
 def backtest_sim_check(atlas, values: Mapping[str, float], targets: list[Target], train_until: int,
-                       scale: float = 0.02, seed: int = 1) -> pd.DataFrame:
-    """:func:`sim_check` on the information set of ``train_until`` (atlas and drivers cut)."""
-    from kochu.drivers import build_drivers
-    from kochu.estimate.backtest import information_set
-    from kochu.sim.sim import Sim
+                       scale: float = 0.02, seed: int = 1, *, runs=None, replicates: int = 1) -> pd.DataFrame:
+    """:func:`sim_check` on the information set of ``train_until`` (atlas and drivers cut).
 
-    info = information_set(atlas, train_until)
-    until = max(t.year for t in targets) + 1
-    drivers = build_drivers(info, start=START, end=max(until, 2050), data_until=train_until)
-    s = Sim(info, seed=seed, scale=scale, params=full_sim(values), end=max(until, 2050), drivers=drivers)
-    return sim_outputs(info, s.run(until).finalize(), targets, scale)
+    Through the ensemble machinery like :func:`sim_check`: each run's worker builds
+    ``information_set(atlas, train_until)`` and ``build_drivers(..., data_until=train_until)``
+    (:func:`kochu.estimate.simruns.cal_runner`); ``runs`` must have ``data_until=train_until``.
+    """
+    if runs is not None and runs.data_until != train_until:
+        raise KochuError(f"backtest_sim_check: the runs' data_until ({runs.data_until}) is not the training "
+                         f"horizon {train_until}")
+    return sim_check(atlas, values, targets, scale, seed, runs=runs, replicates=replicates, data_until=train_until)
 
 
 #: stocks a forecast can jump off from, latest first: (year, measure)
@@ -349,15 +349,26 @@ def load_calibrated(path: Path = CALIBRATED) -> dict[str, float]:
 
 
 def sim_check(atlas, values: Mapping[str, float], targets: list[Target], scale: float = 0.02,
-              seed: int = 1, until: int | None = None) -> pd.DataFrame:
-    """Run the agent-based simulation with ``values`` and evaluate the same targets."""
-    from kochu.sim.sim import Sim
+              seed: int = 1, until: int | None = None, *, runs=None, replicates: int = 1,
+              data_until: int | None = None) -> pd.DataFrame:
+    """Run the agent-based simulation with ``values`` and evaluate the same targets.
 
-    sim_values = full_sim(values)
-    until = until or max(t.year for t in targets) + 1
-    s = Sim(atlas, seed=seed, scale=scale, params=sim_values, end=max(until, 2050))
-    res = s.run(until).finalize()
-    return sim_outputs(atlas, res, targets, scale)
+    The runs go through the ensemble machinery: ``runs`` (a :class:`kochu.estimate.simruns.SimRuns`:
+    its folder, cluster and replicate seeds), or else ``replicates`` seeds derived from ``seed``
+    on one worker thread of this process (on ``atlas`` itself) in a temporary folder (``data_until``: on the information set of that
+    year, see :func:`backtest_sim_check`). Returns the replicate mean fit table with the spread
+    (``fitted_lo``/``fitted_hi``: replicate min/max).
+    """
+    from kochu.estimate.simruns import SimRuns
+
+    if runs is not None:
+        return runs.evaluate([full_sim(values)], targets=targets, scale=scale, until=until)[0].fit
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kochu-simcheck-") as tmp, SimRuns(
+            Path(tmp), atlas, list(targets), scale=scale, until=until, replicates=replicates, base_seed=seed,
+            workers=1, data_until=data_until, in_process=True) as own:
+        return own.evaluate([full_sim(values)])[0].fit
 
 
 def sim_residuals(fit_sim: pd.DataFrame, fit_proj: pd.DataFrame) -> np.ndarray:

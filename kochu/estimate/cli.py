@@ -84,12 +84,17 @@ def register(app: typer.Typer) -> None:
         sim_corrections: int = typer.Option(1, "--sim-corrections", min=0, help="Rounds of output space "
                                             "mapping: recalibrate the projection shifted by the sim's deviations."),
         no_sim: bool = typer.Option(False, "--no-sim", help="Skip the final agent-based simulation check."),
-        sim_fit_runs: int = typer.Option(120, "--sim-fit", min=0, help="Budget of small-scale simulation runs for the "
-                                    "direct fit on the simulation with the seed's facts as constraints (full "
-                                    "runs only; 0 = keep the space-mapped projection's values)."),
+        sim_fit_runs: int = typer.Option(120, "--sim-fit", min=0, help="Budget of small-scale simulation runs (points × "
+                                    "--sim-replicates) for the direct fit on the simulation with the seed's facts "
+                                    "as constraints (full runs only; 0 = keep the space-mapped projection's values)."),
         forecast_until: int = typer.Option(2050, "--forecast-until", help="Last forecast year (≤ 2050)."),
         write_defaults: bool = typer.Option(True, "--write-defaults/--no-write-defaults",
                                             help="Write kochu/estimate/data/calibrated.json (full runs only)."),
+        workers: int = typer.Option(2, "--workers", help="Local Dask worker processes for the simulation runs."),
+        scheduler: str = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler "
+                                      "(instead of local workers)."),
+        sim_replicates: int = typer.Option(3, "--sim-replicates", help="Seeds per simulated parameter point "
+                                           "(the same seeds at every point; loss on the replicate mean)."),
     ) -> None:
         """Calibrate the simulation's behaviour parameters to every target; write the fit report."""
         check_train_until(train_until)
@@ -97,6 +102,7 @@ def register(app: typer.Typer) -> None:
             raise KochuError(f"--forecast-until {forecast_until}: expected a year from {LAST_DATA_YEAR} to 2050")
         if not (0 < sim_scale <= 1):
             raise KochuError(f"--sim-scale {sim_scale}: expected a number in (0, 1]")
+        _check_sim_flags(workers, scheduler, sim_replicates)
         from rich.progress import BarColumn, Progress, TextColumn
 
         from kochu.atlas import load_atlas
@@ -114,10 +120,10 @@ def register(app: typer.Typer) -> None:
 
             cal = C.calibrate(atlas, train_until, max_evals=max(1, max_evals // n_free), progress=tick)
         sim_fit, note, sim_values = None, "", dict(cal.values)
+        runs = _sim_runs(atlas, cal, out, sim_scale, workers, scheduler, sim_replicates, train_until)
         if not no_sim:
             try:
-                sim_fit = (C.sim_check(atlas, cal.values, cal.targets, scale=sim_scale) if train_until is None else
-                           C.backtest_sim_check(atlas, cal.values, cal.targets, train_until, scale=sim_scale))
+                sim_fit = _check(runs, atlas, cal.values, cal.targets, sim_scale, "simulation check")
             except Exception as exc:  # noqa: BLE001 — keep the projection's calibration if the sim fails
                 no_sim, note = True, f"The simulation check failed ({type(exc).__name__}: {exc}); not applied."
                 typer.echo(f"warning: simulation check failed: {type(exc).__name__}: {exc}", err=True)
@@ -132,7 +138,7 @@ def register(app: typer.Typer) -> None:
                                        start=sim_values, progress=lambda i, loss, b=bar, t=task: b.update(
                                            t, completed=min(i, max_evals), info=f"run {i}, loss {loss:,.1f}"))
                 try:
-                    sim2 = C.sim_check(atlas, cal2.values, cal2.targets, scale=sim_scale)
+                    sim2 = _check(runs, atlas, cal2.values, cal2.targets, sim_scale, f"simulation check {k + 1}")
                 except Exception as exc:  # noqa: BLE001 — keep the last good round
                     history.append(f"round {k + 1}: simulation failed ({type(exc).__name__}); stopped")
                     break
@@ -141,7 +147,8 @@ def register(app: typer.Typer) -> None:
                     history[-1] += " (not better: kept the previous round)"
                     break
                 sim_values, sim_fit, mapped_fit = dict(cal2.values), sim2, cal2.fit
-            note = note or (f"Final check: the agent-based simulation (kochu.sim.Sim, scale {sim_scale}, seed 1), evaluated "
+            note = note or (f"Final check: the agent-based simulation (kochu.sim.Sim, scale {sim_scale}, "
+                    f"{_seeds_text(runs)}), evaluated "
                     "on the same targets (column `simulation`), with the parameters written as the simulation's "
                     "defaults. Output space mapping (full runs): the projection stands in for the simulation; "
                     "each round shifts its residuals by the simulation's deviations from it and recalibrates ("
@@ -150,7 +157,10 @@ def register(app: typer.Typer) -> None:
         chosen_params, defaults_note, final_fit, sim_extra = None, "", None, []
         if not no_sim and sim_fit_runs > 0 and train_until is None:
             chosen_params, defaults_note, final_fit, sim_extra = _sim_fit(atlas, cal, sim_values, sim_scale,
-                                                                         sim_fit_runs)
+                                                                         sim_fit_runs, runs)
+        runs.close()
+        if sim_fit is not None and "fitted_lo" in sim_fit:
+            sim_extra = [*sim_extra, _spread_section(runs, final_fit.fit if final_fit is not None else sim_fit)]
         proj = C.Projector(atlas, last_data_year=train_until or LAST_DATA_YEAR, data_until=train_until)
         full = proj.outputs(cal.values, forecast_until,
                             jump_off=C.latest_stock(proj.atlas, train_until or LAST_DATA_YEAR))
@@ -187,7 +197,8 @@ def register(app: typer.Typer) -> None:
             sim_fit = final_fit.fit
             vals = {**chosen_params, **C.split(cal.values)[1]}
             projection_final = fit_table(cal.targets, proj.outputs(vals, max(t.year for t in cal.targets) + 1))
-            note = (f"Final check: the agent-based simulation (kochu.sim.Sim, scale {sim_scale}, seed 1) with the "
+            note = (f"Final check: the agent-based simulation (kochu.sim.Sim, scale {sim_scale}, "
+                    f"{_seeds_text(runs)}) with the "
                     "written defaults, on the same targets (column `simulation`); `projection_final` = the "
                     "projection with those defaults. " + defaults_note)
         path = write_report(cal, atlas, out, command.strip(), sim_fit, backtest, forecast, undercount, note, extra,
@@ -197,7 +208,8 @@ def register(app: typer.Typer) -> None:
         kw = {} if chosen_params is None else {
             "parameters": chosen_params, "note": defaults_note,
             "method": "kochu.estimate.simfit: scipy.optimize.least_squares (trf) on the agent-based simulation "
-                      f"(scale {sim_scale}, seed 1): standardised log errors + the seed's facts as hinge constraints",
+                      f"(scale {sim_scale}, {_seeds_text(runs)}): standardised log errors of the replicate mean + "
+                      "the seed's facts as hinge constraints",
             "extra": {"simulation_loss": round(final_fit.target_loss, 4),
                       "simulation_fact_penalty": round(final_fit.fact_loss, 4),
                       "facts_kept": f"{final_fit.facts_ok}/{len(final_fit.facts)}"}}
@@ -211,33 +223,111 @@ def register(app: typer.Typer) -> None:
                        f"trend {m['trend']:.2f} %")
 
 
-def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int):
+def _check_sim_flags(workers: int, scheduler: str | None, replicates: int) -> None:
+    """One-line errors for the simulation-run flags of ``kochu calibrate``."""
+    from kochu.estimate.simruns import check_replicates
+
+    if scheduler is None and workers < 1:
+        raise KochuError(f"--workers {workers}: expected a whole number ≥ 1")
+    if scheduler is not None and not scheduler.strip():
+        raise KochuError("--scheduler: expected an address such as tcp://host:8786, got an empty string")
+    check_replicates(replicates)
+
+
+def _sim_runs(atlas, cal, out: Path, scale: float, workers: int, scheduler: str | None, replicates: int,
+              data_until: int | None = None):
+    """The calibration's simulation runs: ``OUT/sim-runs/`` on Dask (kochu.estimate.simruns); a
+    backtest's (``data_until``) see only the information set of that year."""
+    from kochu.estimate.simruns import SimRuns
+
+    return SimRuns(Path(out) / "sim-runs", atlas, list(cal.targets), scale=scale, replicates=replicates,
+                   workers=workers, scheduler=scheduler, data_until=data_until)
+
+
+def _seeds_text(runs) -> str:
+    return (f"{runs.replicates} replicate seed{'s' if runs.replicates > 1 else ''} "
+            f"{', '.join(map(str, runs.seeds))} (replicate mean)")
+
+
+class _RunBar:
+    """A rich progress bar advanced by each finished simulation run (``runs.on_task``)."""
+
+    def __init__(self, runs, label: str, total: int) -> None:
+        self.runs, self.label, self.total = runs, label, total
+
+    def __enter__(self):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(TextColumn(self.label + ": {task.fields[info]}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), transient=True)
+        self.bar.__enter__()
+        self.task = self.bar.add_task("runs", total=self.total, info="")
+        self.runs.on_task = lambda tid, secs: self.bar.advance(self.task)
+        return self
+
+    def update(self, done: int, info: str) -> None:
+        self.bar.update(self.task, completed=done, info=info)
+
+    def __exit__(self, *exc: object) -> None:
+        self.runs.on_task = None
+        self.bar.__exit__(*exc)
+
+
+def _check(runs, atlas, values, targets, scale: float, label: str) -> pd.DataFrame:
+    """``calibrate.sim_check`` (or ``backtest_sim_check`` when ``runs.data_until`` is set) on the
+    calibration's runs, with a progress bar."""
+    from kochu.estimate import calibrate as C
+
+    with _RunBar(runs, label, runs.replicates):
+        if runs.data_until is not None:
+            return C.backtest_sim_check(atlas, values, targets, runs.data_until, scale=scale, runs=runs)
+        return C.sim_check(atlas, values, targets, scale=scale, runs=runs)
+
+
+def _spread_section(runs, fit: pd.DataFrame) -> tuple[str, str, pd.DataFrame]:
+    from kochu.estimate.simruns import spread_table
+
+    return ("Simulation replicates: mean and spread per target",
+            f"The final simulation check's {runs.replicates} replicates (seeds {', '.join(map(str, runs.seeds))}, "
+            "the same at every parameter point): `simulation (mean)` is the column `simulation` above, `min`/`max` "
+            f"the replicates' range. Simulation runs: {runs.runs} ({runs.reused} re-used from complete folders "
+            f"under `sim-runs/`), {runs.seconds:.0f} s.", spread_table(fit))
+
+
+def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int, sim_runs=None):
     """Fit on the simulation with facts as constraints; choose among hand-set, mapped, fitted.
 
     Returns (parameters to write, note, chosen evaluation, extra report sections).
     """
-    from rich.progress import BarColumn, Progress, TextColumn
-
     from kochu.estimate import calibrate as C
     from kochu.estimate import simfit as SF
     from kochu.sim.params import HAND_SET
 
     hand = dict(HAND_SET)
-    with Progress(TextColumn("simulation fit: {task.fields[info]}"), BarColumn(), transient=True) as bar:
-        task = bar.add_task("sf", total=runs, info="")
-        sc = SF.calibrate_sim(atlas, hand, scale=scale, max_runs=runs, progress=lambda i, loss, best: bar.update(
-            task, completed=i, info=f"run {i}, loss {loss:,.1f} (best {best:,.1f})"))
+    if sim_runs is None:
+        sim_runs = _sim_runs(atlas, cal, Path("calibration"), scale, 2, None, 3)
+    with _RunBar(sim_runs, "simulation fit", runs) as bar:
+        sc = SF.calibrate_sim(sim_runs, hand, max_runs=runs, progress=lambda i, loss, best: bar.update(
+            i, f"run {i}, loss {loss:,.1f} (best {best:,.1f})"))
     keys = list(SF.SIM_FREE)
-    pruned, reverted = SF.prune(atlas, sc.best, hand, keys, scale)
-    cands = {"hand-set": sc.start,
-             "projection (space-mapped)": SF.evaluate(atlas, {**hand, **C.split(mapped)[0]}, cal.targets, scale),
-             "simulation fit": pruned}
+    with _RunBar(sim_runs, "pruning", sim_runs.replicates * (len(keys) + 1)) as bar:
+        pruned, reverted = SF.prune(sim_runs, sc.best, hand, keys)
+        mapped_ev = SF.evaluate(sim_runs, {**hand, **C.split(mapped)[0]})
+    cands = {"hand-set": sc.start, "projection (space-mapped)": mapped_ev, "simulation fit": pruned}
     name = SF.choose(cands)
     chosen = cands[name]
     params = {k: round(chosen.values[k], 6) for k in keys}
     note = (f"Defaults chosen among {', '.join(cands)} by facts kept, then simulation loss: **{name}** "
             f"({chosen.facts_ok}/{len(chosen.facts)} facts, target loss {chosen.target_loss:,.1f}). "
-            f"Simulation fit: {sc.evaluations} runs, {sc.seconds:.0f} s, loss {sc.start.loss:,.1f} → "
+            f"Simulation fit: {sc.evaluations} runs ({sc.points} point{'s' if sc.points != 1 else ''} × "
+            f"{sim_runs.replicates} replicates; "
+            f"Jacobians as parallel batches), {sc.seconds:.0f} s, loss {sc.start.loss:,.1f} → "
             f"{sc.best.loss:,.1f} (targets + fact penalties); then each fitted value set back to its hand-set "
             f"value in turn, kept when no fact is lost and the loss does not grow: "
             f"{', '.join(reverted) or 'none'} reverted (loss {pruned.loss:,.1f}).")
@@ -252,7 +342,8 @@ def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int):
     extra = [
         ("Calibration on the simulation (facts as constraints)",
          "kochu.estimate.simfit: the agent-based simulation itself (scale "
-         f"{scale}, seed 1, to 2016) scored on every target plus the seed's facts (issue 4) as hinge "
+         f"{scale}, {_seeds_text(sim_runs)}, to 2016; runs on Dask through kochu.runs.ensemble, resumable "
+         "from `sim-runs/`) scored on every target plus the seed's facts (issue 4) as hinge "
          "penalties; `scipy.optimize.least_squares` from the hand-set values. " + note, SF.summary_table(cands)),
         ("Parameters of the simulation (written defaults)", "", prow),
         ("The seed's facts under each set", "Net internal migration between first-level units 1989-2009 "

@@ -2,8 +2,10 @@
 
 The projection (:mod:`kochu.estimate.calibrate`) is a fast stand-in, but its optimum can break
 facts the simulation must show (e.g. Chuy losing people). Here the loss is evaluated on the
-simulation itself at a small scale with a fixed seed (common random numbers, so nearby
-parameter values see the same draws):
+simulation itself at a small scale, each point with R replicate seeds that are the same at
+every point (common random numbers, so nearby parameter values see the same draws), scored on
+the replicate mean. Every run goes through the ensemble machinery
+(:class:`kochu.estimate.simruns.SimRuns`: Dask workers, resumable run folders):
 
     loss = Σ targets ((log fitted/observed) / σ)²  +  Σ facts (w · hinge violation)²
 
@@ -12,10 +14,16 @@ parameter values see the same draws):
 * facts: :func:`kochu.estimate.facts.sim_facts` (Bishkek/Chuy gain, Naryn/Talas/Batken lose,
   1990–94 peak, ≥ 1/3 unregistered, more in Bishkek/Osh, mining towns shrink) as hinge
   residuals weighted by ``FACT_WEIGHT`` — zero when a fact holds, so they act as constraints;
+* replicates: ``fitted`` is the mean over the R replicates, each fact's hinge penalty the mean
+  of the replicates' penalties, and a fact counts as kept when it holds in more than half of
+  them (:mod:`kochu.estimate.simruns`);
 * optimiser: :func:`scipy.optimize.least_squares` (trust-region reflective, bounds) on the
-  free parameters mapped to the unit box, finite differences with a wide step (the simulation
-  is a sample: a step of 8 % of each range averages over individual draws). A budget
-  of simulation runs stops the search; the best evaluated point is returned.
+  free parameters mapped to the unit box, forward differences with a wide step (the simulation
+  is a sample: a step of 8 % of each range averages over individual draws; stepping backwards
+  near an upper bound, as scipy's own differences do). The Jacobian's n perturbed points are
+  submitted as one ensemble (n × R runs in parallel on the workers) and the centre is re-used.
+  A budget of simulation runs (points × R) stops the search — before a batch that does not fit
+  in it; the best evaluated point is returned.
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from kochu.estimate.calibrate import Free
-from kochu.estimate.facts import Fact, fact_penalties, sim_facts
-from kochu.estimate.targets import Target, all_targets
+from kochu.estimate.facts import Fact, fact_penalties
+from kochu.estimate.simruns import PointResult, SimRuns
 
 #: parameters searched on the simulation (bounds; log scale for rates)
 SIM_FREE: dict[str, Free] = {
@@ -60,6 +68,7 @@ class SimEval:
     facts: list[Fact]
     target_loss: float
     fact_loss: float
+    seeds: list[int] = field(default_factory=list)
 
     @property
     def loss(self) -> float:
@@ -76,9 +85,10 @@ class SimCalibration:
 
     start: SimEval
     best: SimEval
-    evaluations: int
+    evaluations: int  # simulation runs (points × replicates)
     seconds: float
-    history: list[float] = field(default_factory=list)
+    history: list[float] = field(default_factory=list)  # loss of each point, in evaluation order
+    points: int = 0
 
 
 def _to_u(values: Mapping[str, float], free: Mapping[str, Free]) -> np.ndarray:
@@ -96,20 +106,20 @@ def _from_u(u: np.ndarray, free: Mapping[str, Free]) -> dict[str, float]:
     return out
 
 
-def evaluate(atlas, values: Mapping[str, float], targets: list[Target] | None = None, scale: float = 0.02,
-             seed: int = 1, until: int = 2016) -> SimEval:
-    """Run the simulation with ``values`` (over the defaults) and score targets and facts."""
-    from kochu.estimate.calibrate import sim_outputs
-    from kochu.sim.sim import Sim
+def evaluate(runs: SimRuns, values: Mapping[str, float]) -> SimEval:
+    """Run the simulation with ``values`` (full parameter values) on every replicate; score the mean."""
+    return evaluate_many(runs, [values])[0]
 
-    targets = targets if targets is not None else all_targets(atlas)
-    s = Sim(atlas, seed=seed, scale=scale, params=dict(values), end=max(until, 2050))
-    res = s.run(until).finalize()
-    fit = sim_outputs(atlas, res, targets, scale)
-    facts = sim_facts(atlas, res)
-    r = _target_residuals(fit)
-    p = FACT_WEIGHT * fact_penalties(facts)
-    return SimEval(dict(values), fit, facts, float(r @ r), float(p @ p))
+
+def evaluate_many(runs: SimRuns, points: list[Mapping[str, float]]) -> list[SimEval]:
+    """Score several points, all their runs submitted as one ensemble (parallel on the workers)."""
+    return [_score(p) for p in runs.evaluate(points)]
+
+
+def _score(p: PointResult) -> SimEval:
+    r = _target_residuals(p.fit)
+    pen = FACT_WEIGHT * fact_penalties(p.facts)
+    return SimEval(dict(p.values), p.fit, p.facts, float(r @ r), float(pen @ pen), list(p.seeds))
 
 
 def _target_residuals(fit: pd.DataFrame) -> np.ndarray:
@@ -117,37 +127,70 @@ def _target_residuals(fit: pd.DataFrame) -> np.ndarray:
     return np.where(np.isfinite(r), r, 0.0)
 
 
-def calibrate_sim(atlas, start: Mapping[str, float], free: Mapping[str, Free] | None = None,
-                  scale: float = 0.02, seed: int = 1, max_runs: int = 120, diff_step: float = 0.08,
+def calibrate_sim(runs: SimRuns, start: Mapping[str, float], free: Mapping[str, Free] | None = None,
+                  max_runs: int = 120, diff_step: float = 0.08,
                   progress: Callable[[int, float, float], None] | None = None) -> SimCalibration:
-    """Least squares on the simulation from ``start`` (full parameter values) within ``max_runs`` runs."""
+    """Least squares on the simulation from ``start`` (full parameter values) within ``max_runs``
+    simulation runs (each point costs ``runs.replicates``; the start is always evaluated)."""
     free = dict(free or SIM_FREE)
-    targets = all_targets(atlas)
     base = dict(start)
+    cost = runs.replicates
     t0 = time.perf_counter()
     seen: list[SimEval] = []
+    memo: dict[bytes, SimEval] = {}
     history: list[float] = []
+    used = [0]
+
+    def key(u: np.ndarray) -> bytes:
+        return np.clip(np.asarray(u, float), 0.0, 1.0).tobytes()
+
+    def batch(us: list[np.ndarray], force: bool = False) -> list[SimEval]:
+        new: dict[bytes, np.ndarray] = {}
+        for u in us:
+            if key(u) not in memo:
+                new.setdefault(key(u), u)
+        if new and not force and used[0] + cost * len(new) > max_runs:
+            raise Budget
+        evs = evaluate_many(runs, [{**base, **_from_u(u, free)} for u in new.values()]) if new else []
+        for k, ev in zip(new, evs, strict=True):
+            memo[k] = ev
+            seen.append(ev)
+            history.append(ev.loss)
+            used[0] += cost
+            if progress:
+                progress(used[0], ev.loss, min(history))
+        return [memo[key(u)] for u in us]
 
     def fun(u: np.ndarray) -> np.ndarray:
-        if len(seen) >= max_runs:
-            raise Budget
-        ev = evaluate(atlas, {**base, **_from_u(u, free)}, targets, scale, seed)
-        seen.append(ev)
-        history.append(ev.loss)
-        if progress:
-            progress(len(seen), ev.loss, min(history))
-        return np.concatenate([_target_residuals(ev.fit), FACT_WEIGHT * fact_penalties(ev.facts)])
+        return _residuals(batch([u])[0])
 
-    u0 = _to_u(base, free)
+    def jac(u: np.ndarray, *_: object) -> np.ndarray:
+        u = np.asarray(u, float)
+        f0 = fun(u)
+        steps, points = [], []
+        for j in range(len(u)):
+            uj = u.copy()
+            uj[j] = u[j] + diff_step if u[j] + diff_step <= 1.0 else u[j] - diff_step
+            steps.append(uj[j] - u[j])
+            points.append(uj)
+        evs = batch(points)
+        return np.column_stack([(_residuals(ev) - f0) / h for ev, h in zip(evs, steps, strict=True)])
+
+    # strictly inside the box, as least_squares would move it (else its first call is a new point)
+    u0 = np.clip(_to_u(base, free), 1e-10, 1.0 - 1e-10)
+    batch([u0], force=True)
     try:
-        fun(u0)
-        least_squares(fun, u0, bounds=(np.zeros(len(u0)), np.ones(len(u0))), method="trf",
-                      diff_step=diff_step, max_nfev=max_runs, xtol=1e-4, ftol=1e-4)
+        least_squares(fun, u0, jac=jac, bounds=(np.zeros(len(u0)), np.ones(len(u0))), method="trf",
+                      max_nfev=max(1, max_runs), xtol=1e-4, ftol=1e-4)
     except Budget:
         pass
     best = min(seen, key=lambda e: e.loss)
-    return SimCalibration(start=seen[0], best=best, evaluations=len(seen), seconds=time.perf_counter() - t0,
-                          history=history)
+    return SimCalibration(start=seen[0], best=best, evaluations=used[0], seconds=time.perf_counter() - t0,
+                          history=history, points=len(seen))
+
+
+def _residuals(ev: SimEval) -> np.ndarray:
+    return np.concatenate([_target_residuals(ev.fit), FACT_WEIGHT * fact_penalties(ev.facts)])
 
 
 def choose(candidates: Mapping[str, SimEval]) -> str:
@@ -186,16 +229,15 @@ def wins_table(a_name: str, a: SimEval, b_name: str, b: SimEval) -> pd.DataFrame
                          "closer": np.where(za < zb, a_name, np.where(zb < za, b_name, "tie"))})
 
 
-def prune(atlas, best: SimEval, reference: Mapping[str, float], keys: list[str], scale: float = 0.02,
-          seed: int = 1) -> tuple[SimEval, list[str]]:
+def prune(runs: SimRuns, best: SimEval, reference: Mapping[str, float],
+          keys: list[str]) -> tuple[SimEval, list[str]]:
     """Set each fitted value back to ``reference`` in turn; keep the change if no fact is lost and the
     target loss does not grow (a fitted move within the simulation's noise is not kept)."""
-    targets = all_targets(atlas)
     reverted: list[str] = []
     for k in keys:
         if best.values[k] == reference[k]:
             continue
-        ev = evaluate(atlas, {**best.values, k: reference[k]}, targets, scale, seed)
+        ev = evaluate(runs, {**best.values, k: reference[k]})
         if ev.facts_ok >= best.facts_ok and ev.loss <= best.loss:
             best, reverted = ev, [*reverted, k]
     return best, reverted

@@ -140,6 +140,23 @@ def results_digest(run_dir: Path) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def connect(workers: int = 1, scheduler: str | None = None, processes: bool = True) -> tuple[Any, Any]:
+    """A Dask client: on a new LocalCluster of ``workers`` single-threaded processes (threads of
+    this process with ``processes=False``), or on the cluster at ``scheduler``. Returns
+    ``(client, cluster)`` (cluster None for a scheduler); the caller closes both."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is None:
+        if workers < 1:
+            raise KochuError(f"--workers: expected a whole number ≥ 1, got {workers}")
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None)
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout="10s"), None
+    except (OSError, TimeoutError) as exc:
+        raise KochuError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+
+
 def run_ensemble(
     tasks: Sequence[Task],
     out: str | Path,
@@ -148,11 +165,17 @@ def run_ensemble(
     scheduler: str | None = None,
     runner: Runner = sim_runner,
     progress: bool = True,
+    client: Any = None,
+    on_task: Callable[[str, float], None] | None = None,
 ) -> pd.DataFrame:
     """Run ``tasks`` on Dask (a LocalCluster of ``workers`` processes, or the cluster at
     ``scheduler``), skipping those already complete; return one row per task, sorted by id.
+
+    ``client``: an open Dask client (see :func:`connect`) to reuse instead of starting one (a
+    caller running many small ensembles, e.g. calibration, keeps its warm workers);
+    ``on_task(task id, seconds)`` is called as each task finishes (its own progress bar).
     """
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
@@ -162,19 +185,10 @@ def run_ensemble(
         if t not in todo:
             rows[t.id] = (results_digest(t.run_dir(root)), 0.0)
     if todo:
-        if workers < 1:
-            raise KochuError(f"--workers: expected a whole number ≥ 1, got {workers}")
+        own = client is None
         cluster = None
-        if scheduler is None:
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-            client = Client(cluster)
-        else:
-            try:
-                client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError) as exc:
-                raise KochuError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        if own:
+            client, cluster = connect(workers, scheduler)
         try:
             futures = [
                 client.submit(_execute, t, str(root.resolve()), settings, runner, key=f"kochu-{t.id}", pure=False)
@@ -185,10 +199,13 @@ def run_ensemble(
                     tid, digest, secs = fut.result()
                     rows[tid] = (digest, secs)
                     advance()
+                    if on_task is not None:
+                        on_task(tid, secs)
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            if own:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
     by_id = {t.id: t for t in tasks}
     table = pd.DataFrame(
         [
