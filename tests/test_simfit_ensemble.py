@@ -234,9 +234,11 @@ def test_sim_fit_sections_from_replicate_means(mini, client, tmp_path: Path) -> 
 
     atlas, targets = mini
     with _runs(tmp_path / "s", mini, client) as runs:
-        params, note, chosen, extra = _sim_fit(atlas, SimpleNamespace(targets=targets), dict(HAND_SET), SCALE, 4, runs)
+        params, note, chosen, extra = _sim_fit(atlas, SimpleNamespace(targets=targets, values={"birth_factor_south": 1.1}),
+                                         dict(HAND_SET), SCALE, 4, runs)
         title, text, table = _spread_section(runs, chosen.fit)
-    assert set(params) == set(SF.SIM_FREE)
+    assert set(params) == set(SF.SIM_FREE) | set(SF.FROM_PROJECTION)
+    assert params["birth_factor_south"] == 1.1  # demography taken from the projection's calibration
     assert "× 2 replicates" in note and chosen.seeds == runs.seeds
     assert "Calibration on the simulation (facts as constraints)" in [t for t, _, _ in extra]
     assert "replicates" in title and f"Simulation runs: {runs.runs}" in text

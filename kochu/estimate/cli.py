@@ -309,26 +309,32 @@ def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int, sim_
     from kochu.estimate import simfit as SF
     from kochu.sim.params import HAND_SET
 
-    hand = dict(HAND_SET)
+    taken = {k: float(cal.values[k]) for k in SF.FROM_PROJECTION if k in cal.values}
+    hand = {**HAND_SET, **taken}
     if sim_runs is None:
         sim_runs = _sim_runs(atlas, cal, Path("calibration"), scale, 2, None, 3)
-    with _RunBar(sim_runs, "simulation fit", runs) as bar:
-        sc = SF.calibrate_sim(sim_runs, hand, max_runs=runs, progress=lambda i, loss, best: bar.update(
-            i, f"run {i}, loss {loss:,.1f} (best {best:,.1f})"))
     keys = list(SF.SIM_FREE)
+    with _RunBar(sim_runs, "starting points", 2 * sim_runs.replicates) as bar:
+        hand_ev, mapped_ev = SF.evaluate_many(sim_runs, [hand, {**hand, **C.split(mapped)[0]}])
+    # start from the better of the two (facts kept, then target loss); prune back toward it
+    start_name = SF.choose({"hand-set": hand_ev, "projection (space-mapped)": mapped_ev})
+    start = hand_ev.values if start_name == "hand-set" else mapped_ev.values
+    with _RunBar(sim_runs, "simulation fit", runs) as bar:
+        sc = SF.calibrate_sim(sim_runs, start, max_runs=runs, progress=lambda i, loss, best: bar.update(
+            i, f"run {i}, loss {loss:,.1f} (best {best:,.1f})"))
     with _RunBar(sim_runs, "pruning", sim_runs.replicates * (len(keys) + 1)) as bar:
-        pruned, reverted = SF.prune(sim_runs, sc.best, hand, keys)
-        mapped_ev = SF.evaluate(sim_runs, {**hand, **C.split(mapped)[0]})
-    cands = {"hand-set": sc.start, "projection (space-mapped)": mapped_ev, "simulation fit": pruned}
+        pruned, reverted = SF.prune(sim_runs, sc.best, start, keys)
+    cands = {"hand-set": hand_ev, "projection (space-mapped)": mapped_ev, "simulation fit": pruned}
     name = SF.choose(cands)
     chosen = cands[name]
-    params = {k: round(chosen.values[k], 6) for k in keys}
+    params = {k: round(chosen.values[k], 6) for k in [*keys, *taken]}
     note = (f"Defaults chosen among {', '.join(cands)} by facts kept, then simulation loss: **{name}** "
             f"({chosen.facts_ok}/{len(chosen.facts)} facts, target loss {chosen.target_loss:,.1f}). "
             f"Simulation fit: {sc.evaluations} runs ({sc.points} point{'s' if sc.points != 1 else ''} × "
             f"{sim_runs.replicates} replicates; "
             f"Jacobians as parallel batches), {sc.seconds:.0f} s, loss {sc.start.loss:,.1f} → "
-            f"{sc.best.loss:,.1f} (targets + fact penalties); then each fitted value set back to its hand-set "
+            f"{sc.best.loss:,.1f} (targets + fact penalties) from the {start_name} values (the better "
+            f"start); then each fitted value set back to its starting "
             f"value in turn, kept when no fact is lost and the loss does not grow: "
             f"{', '.join(reverted) or 'none'} reverted (loss {pruned.loss:,.1f}).")
     if name == "hand-set":
@@ -344,7 +350,10 @@ def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int, sim_
          "kochu.estimate.simfit: the agent-based simulation itself (scale "
          f"{scale}, {_seeds_text(sim_runs)}, to 2016; runs on Dask through kochu.runs.ensemble, resumable "
          "from `sim-runs/`) scored on every target plus the seed's facts (issue 4) as hinge "
-         "penalties; `scipy.optimize.least_squares` from the hand-set values. " + note, SF.summary_table(cands)),
+         "penalties; `scipy.optimize.least_squares` from the better of the hand-set and the space-mapped "
+         f"projection's values. Taken from the projection's calibration as they are (demography, with its "
+         f"prior): {', '.join(f'{k} = {v:.4g}' for k, v in taken.items()) or 'none'}. " + note,
+         SF.summary_table(cands)),
         ("Parameters of the simulation (written defaults)", "", prow),
         ("The seed's facts under each set", "Net internal migration between first-level units 1989-2009 "
          "(people), inter-oblast peak ratio, unregistered shares 1999-2009, mining-town change 1989-2009.",

@@ -50,7 +50,13 @@ SIM_FREE: dict[str, Free] = {
     "capital_housing_slack": Free(0.0, 0.3),
     "ethnic_weight_north": Free(1.0, 12.0, True),
     "registration_formal": Free(0.7, 1.0),
+    "push_strength": Free(0.0, 2.0),
+    "funded_relocation_rate": Free(0.002, 0.05, True),
 }
+#: parameters the simulation fit takes from the projection's calibration as they are: demography,
+#: which the projection reproduces exactly (same national normalisation and birth factors,
+#: kochu.projection.from_sim) and where it carries the prior the simulation fit has not
+FROM_PROJECTION: tuple[str, ...] = ("birth_factor_south",)
 #: weight of a fact's hinge residual (1 unit = 20 k people of net migration, 0.02 of a share, ...)
 FACT_WEIGHT = 30.0
 
