@@ -166,3 +166,19 @@ def test_space_mapping_offset():
 def test_offset_shape_is_checked(mini):
     with pytest.raises(KochuError, match="one per target"):
         calibrate(mini, max_evals=1, offset=np.zeros(3))
+
+
+def test_report_shows_the_simulation_replicate_spread(tmp_path, mini):
+    from kochu.estimate.report import write_report
+
+    cal = calibrate(mini, max_evals=2)
+    sim = cal.fit.copy()
+    sim["fitted_lo"], sim["fitted_hi"] = sim["fitted"] - sim["fitted"].abs() * 0.1, sim["fitted"] + sim["fitted"].abs() * 0.1
+    path = write_report(cal, mini, tmp_path, "kochu calibrate (test)", sim_fit=sim)
+    fit = pd.read_csv(tmp_path / "fit.csv")
+    assert {"simulation", "simulation_lo", "simulation_hi"} <= set(fit.columns)
+    assert (fit["simulation_lo"] <= fit["simulation"]).all() and (fit["simulation"] <= fit["simulation_hi"]).all()
+    assert "simulation_lo" in path.read_text()
+    plain = tmp_path / "plain"  # a sim fit without replicates: no spread columns
+    write_report(cal, mini, plain, "kochu calibrate (test)", sim_fit=cal.fit.copy())
+    assert "simulation_lo" not in pd.read_csv(plain / "fit.csv").columns

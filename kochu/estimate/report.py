@@ -139,6 +139,9 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
     if sim_fit is not None:
         fit["simulation"] = sim_fit["fitted"].to_numpy()
         fit["simulation_error"] = sim_fit["error"].to_numpy()
+        if {"fitted_lo", "fitted_hi"} <= set(sim_fit.columns):  # replicate spread (kochu.estimate.simruns)
+            fit["simulation_lo"] = sim_fit["fitted_lo"].to_numpy()
+            fit["simulation_hi"] = sim_fit["fitted_hi"].to_numpy()
     _write(out / "fit.csv", fit.to_csv(index=False))
     figs = plots(cal, atlas, out, sim_fit)
     if forecast is not None:
@@ -181,7 +184,8 @@ def write_report(cal: Calibration, atlas, out: Path, command: str, sim_fit: pd.D
         "## Fit to every target",
         "",
         "`error` = fitted / observed − 1; `sigma` = the target's relative error scale"
-        + ("; `simulation` = the agent-based simulation with the calibrated parameters (final check)."
+        + ("; `simulation` = the agent-based simulation with the calibrated parameters (final check; "
+           "the mean over its replicate seeds, `simulation_lo`–`simulation_hi` their minimum and maximum)."
            if sim_fit is not None else "."),
         "",
         _md_table(fit.drop(columns=["source"])),
