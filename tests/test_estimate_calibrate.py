@@ -182,3 +182,24 @@ def test_report_shows_the_simulation_replicate_spread(tmp_path, mini):
     plain = tmp_path / "plain"  # a sim fit without replicates: no spread columns
     write_report(cal, mini, plain, "kochu calibrate (test)", sim_fit=cal.fit.copy())
     assert "simulation_lo" not in pd.read_csv(plain / "fit.csv").columns
+
+
+def test_mining_towns_target_from_the_censuses_and_in_both_engines(mini):
+    from kochu.atlas import load_atlas
+    from kochu.estimate.targets import mining_places, mining_targets
+
+    atlas = load_atlas()
+    towns = mining_places(atlas)
+    assert len(towns) >= 10
+    t99, t09 = mining_targets(atlas)
+    p = {y: atlas.population(y, "de_facto", "settlement").reindex(towns).sum() for y in (1989, 1999, 2009)}
+    assert t09.observed == pytest.approx(p[2009] / p[1989]) and t99.observed == pytest.approx(p[1999] / p[1989])
+    assert 0.6 < t09.observed < 0.8  # the censuses: the mining towns together lost about a quarter
+    assert [t.name for t in all_targets(atlas, train_until=2005) if t.kind == "mining"] == [t99.name]
+    proj = Projector(atlas)
+    out = proj.outputs(defaults(), 2010)
+    share = out.value(t09)
+    r = proj.run(defaults(), 2010)
+    mine = np.isin(r.places, towns)
+    assert share == pytest.approx(r.at(2009)[mine].sum() / r.at(1989)[mine].sum())
+    assert mining_targets(mini) == [] or all(t.kind == "mining" for t in mining_targets(mini))

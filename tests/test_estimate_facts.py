@@ -55,6 +55,10 @@ def _ev(ok: int, loss: float) -> SimEval:
 def test_choose_prefers_facts_then_loss():
     assert choose({"low loss": _ev(2, 10.0), "all facts": _ev(3, 50.0)}) == "all facts"
     assert choose({"a": _ev(3, 50.0), "b": _ev(3, 40.0)}) == "b"
+    # as many facts kept: one breaking a fact by far (large penalty) loses to a narrow miss
+    far, narrow = _ev(2, 100.0), _ev(2, 300.0)
+    far.fact_loss, narrow.fact_loss = 2_400.0, 30.0
+    assert choose({"far": far, "narrow": narrow}) == "narrow"
 
 
 def test_unit_box_round_trip():

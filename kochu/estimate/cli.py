@@ -319,6 +319,7 @@ def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int, sim_
     # start from the better of the two (facts kept, then target loss); prune back toward it
     start_name = SF.choose({"hand-set": hand_ev, "projection (space-mapped)": mapped_ev})
     start = hand_ev.values if start_name == "hand-set" else mapped_ev.values
+    taken = {k: float(start[k]) for k in taken}  # as used: the space-mapped round's value if that start won
     with _RunBar(sim_runs, "simulation fit", runs) as bar:
         sc = SF.calibrate_sim(sim_runs, start, max_runs=runs, progress=lambda i, loss, best: bar.update(
             i, f"run {i}, loss {loss:,.1f} (best {best:,.1f})"))
@@ -352,7 +353,7 @@ def _sim_fit(atlas, cal, mapped: dict[str, float], scale: float, runs: int, sim_
          "from `sim-runs/`) scored on every target plus the seed's facts (issue 4) as hinge "
          "penalties; `scipy.optimize.least_squares` from the better of the hand-set and the space-mapped "
          f"projection's values. Taken from the projection's calibration as they are (demography, with its "
-         f"prior): {', '.join(f'{k} = {v:.4g}' for k, v in taken.items()) or 'none'}. " + note,
+         f"prior; the value of the chosen start): {', '.join(f'{k} = {v:.4g}' for k, v in taken.items()) or 'none'}. " + note,
          SF.summary_table(cands)),
         ("Parameters of the simulation (written defaults)", "", prow),
         ("The seed's facts under each set", "Net internal migration between first-level units 1989-2009 "

@@ -200,8 +200,10 @@ def _residuals(ev: SimEval) -> np.ndarray:
 
 
 def choose(candidates: Mapping[str, SimEval]) -> str:
-    """The candidate that keeps the most facts, then has the lowest target loss."""
-    return min(candidates, key=lambda k: (-candidates[k].facts_ok, candidates[k].target_loss))
+    """The candidate that keeps the most facts, then has the lowest loss (targets + fact penalties:
+    among sets keeping as many facts, one that breaks a fact by far is not preferred to one that
+    misses it narrowly)."""
+    return min(candidates, key=lambda k: (-candidates[k].facts_ok, candidates[k].loss))
 
 
 def summary_table(candidates: Mapping[str, SimEval]) -> pd.DataFrame:

@@ -36,7 +36,7 @@ class Target:
     """One observed number the model should reproduce."""
 
     name: str
-    kind: str  # share | national | registered | emigration | capital | informal | intention
+    kind: str  # share | national | registered | emigration | capital | informal | intention | mining
     year: int  # last year the target depends on (for --train-until)
     observed: float
     sigma: float  # relative error scale (log units)
@@ -95,12 +95,43 @@ def fixed_targets(capital_unit: str) -> list[Target]:
     ]
 
 
+def mining_places(atlas) -> pd.Index:
+    """Settlements the atlas types as mining towns (``town_type`` = ``mining``)."""
+    pl = atlas.places
+    return pl.index[(pl["level"] == "settlement") & (pl["town_type"] == "mining")] if "town_type" in pl else pl.index[:0]
+
+
+def mining_targets(atlas, years: tuple[int, ...] = (1999, 2009)) -> list[Target]:
+    """The atlas's mining towns together, present population in ``year`` relative to 1989
+    (censuses; the seed's depopulating mining towns as a number, not only a sign)."""
+    from kochu.errors import AtlasError
+
+    towns = mining_places(atlas)
+    if len(towns) == 0:
+        return []
+    out = []
+    try:
+        base = float(atlas.population(1989, "de_facto", "settlement").reindex(towns).sum())
+    except AtlasError:
+        return []
+    for year in years:
+        try:
+            now = float(atlas.population(year, "de_facto", "settlement").reindex(towns).sum())
+        except AtlasError:
+            continue
+        if base > 0 and now > 0:
+            out.append(Target(f"mining towns {year} / 1989", "mining", year, now / base, 0.10,
+                              f"atlas populations.csv (de facto censuses 1989/{year}) of the {len(towns)} settlements "
+                              "with town_type mining (../shared/data/mining_towns.csv)", first=1989))
+    return out
+
+
 def all_targets(atlas, train_until: int | None = None) -> list[Target]:
     """Every target whose years are ≤ ``train_until`` (all when ``None``)."""
     st = atlas.settlements
     caps = st.index[st["kind"] == "capital"]
     cap_unit = str(st.loc[caps[0], "oblast_id"]) if len(caps) else ""
-    ts = population_targets(atlas) + fixed_targets(cap_unit)
+    ts = population_targets(atlas) + fixed_targets(cap_unit) + mining_targets(atlas)
     units = set(atlas.level("oblast").index)
     ts = [t for t in ts if t.kind not in ("intention", "capital", "capital_share") or t.unit in units]
     return [t for t in ts if train_until is None or t.year <= train_until]
@@ -119,6 +150,7 @@ class Outputs:
         info = atlas.places.loc[result.places]
         self.unit = info["oblast_id"].astype(str).to_numpy()
         self.informal = (info["kind"] == "informal").to_numpy()
+        self.mining = np.isin(np.asarray(result.places), np.asarray(mining_places(atlas)))
         self.units = list(atlas.level("oblast").index)
 
     def by_unit(self, year: int, measure: str = "de_facto") -> pd.Series:
@@ -154,6 +186,9 @@ class Outputs:
             into = flows[:, self.unit == t.unit].sum() - flows[np.ix_(self.unit == t.unit, self.unit == t.unit)].sum()
             inter = flows.sum() - sum(flows[np.ix_(self.unit == u, self.unit == u)].sum() for u in self.units)
             return float(into / inter) if inter > 0 else 0.0
+        if t.kind == "mining":
+            base = float(r.at(t.first)[self.mining].sum())
+            return float(r.at(t.year)[self.mining].sum() / base) if base > 0 else 0.0
         raise ValueError(f"unknown target kind {t.kind!r}")
 
 
