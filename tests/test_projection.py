@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from kochu.atlas import load_atlas
@@ -140,7 +141,9 @@ def test_bad_migration_array_is_one_line_error(mini):
 # --- demographic inputs ------------------------------------------------------------------------
 
 #: the mini atlas is small: the 1989 Slavs/Germans of Kyrgyzstan would fill every place to the cap
-FEW_SLAVS = {"slavic_1989": 150_000, "german_1989": 15_000}
+# a south birth factor ≠ 1 on purpose: it redistributes births, never changes their national level
+FEW_SLAVS = {"slavic_1989": 150_000, "german_1989": 15_000, "birth_factor_south": 1.3,
+             "ethnic_weight_north": 4.0}  # pinned: the calibrated defaults move
 
 
 def test_national_births_follow_the_national_rate(mini, ctx):
@@ -168,7 +171,9 @@ def test_fertility_levels_are_the_unit_factors_times_the_ethnic_multiplier(mini)
     mult = rates.minority.multiplier(rates.minority.s0)
     unit = mini.places.loc[places, "oblast_id"].to_numpy()
     cbr = mini.vital_rates.set_index(["unit", "year"])["crude_birth_rate"]
-    g = np.array([cbr[(u, 1989)] for u in unit])
+    north = pd.to_numeric(mini.places.loc[list(unit), "north"]).fillna(0).to_numpy(float)
+    g = np.array([cbr[(u, 1989)] for u in unit]) * np.where(north == 0, FEW_SLAVS["birth_factor_south"], 1.0)
+    assert (north == 0).any() and (north == 1).any()
     np.testing.assert_allclose(level / mult / g, (level / mult / g)[0], rtol=1e-12)
     assert mult.min() < 0.8 < 0.99 < mult.max()  # the mine town: many Slavs; the south: few
 

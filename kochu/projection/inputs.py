@@ -180,6 +180,7 @@ class DemographicRates:
         prm = params if isinstance(params, Params) else Params(dict(params or {}))
         self._arrays()
         years = np.arange(self._y0, self._y0 + self._cbr.shape[0])
+        self._cbr_raw = self._cbr  # sourced rates: the level (national fallback), before the factor
         self._cbr = self._cbr * birth_multipliers(prm, south_units(atlas, self.units), years)
         world = build_world(atlas, 1989)
         self.minority = Minority(self._initial_shares(world, prm), prm["fertility_slavic_ratio"],
@@ -250,6 +251,8 @@ class DemographicRates:
         if year <= self.opt.last_data_year:
             r = self._row(year)
             nat = None if self._nat_cbr is None else float(self._nat_cbr[r])
+            if nat is None:  # no country row: the level is the mean of the sourced unit rates
+                nat = float((self._cbr_raw[r] * tot).sum() / tot.sum()) if tot.sum() > 0 else None
             exposure = (self.phi @ pop[1]) * mult
             scale = self._national_scale(nat, self._cbr[r], tot, exposure)
             self._scale[year] = scale

@@ -147,6 +147,7 @@ class Vital:
             idx = np.clip(np.searchsorted(ry, years, side="right") - 1, 0, len(ry) - 1)
             self.cbr[:, u] = rows["crude_birth_rate"].to_numpy(np.float64)[idx]
             self.cdr[:, u] = rows["crude_death_rate"].to_numpy(np.float64)[idx]
+        self.cbr_raw = self.cbr.copy()  # sourced rates: the level (national fallback), before the factor
         self.cbr *= birth_multipliers(params, south_units(atlas, world.unit_ids), years)
         self.cbr_nat, self.cdr_nat = self._national(atlas, vr, years)
         self.mshape = mortality_shape(params)
@@ -186,6 +187,8 @@ class Vital:
         y = self.year_index(year)
         n_perm = n_unit if n_abroad is None else n_unit + n_abroad
         b, d = self.national_rates(year)
+        if b is None and n_perm.sum() > 0:  # no country row: the level is the mean of the sourced unit rates
+            b = float((self.cbr_raw[y] * n_perm).sum() / n_perm.sum())
         kd = national_scale(d, self.cdr[y], n_unit, s_sum)
         kb = national_scale(b, self.cbr[y], n_perm, f_sum)
         return kd, kb
