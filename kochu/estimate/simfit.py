@@ -50,7 +50,10 @@ SIM_FREE: dict[str, Free] = {
     "capital_housing_slack": Free(0.0, 0.3),
     "ethnic_weight_north": Free(1.0, 12.0, True),
     "registration_formal": Free(0.7, 1.0),
-    "push_strength": Free(0.0, 2.0),
+    # bounded below: the seed's push (no jobs, no land -> leave) must operate for scenarios on the
+    # origin side to act; the targets (shares, totals) cannot separate push from pull (a first
+    # fit without the bound went to 0.018 with jobs then barely keeping anybody)
+    "push_strength": Free(0.2, 2.0),
     "funded_relocation_rate": Free(0.002, 0.05, True),
 }
 #: parameters the simulation fit takes from the projection's calibration as they are: demography,
