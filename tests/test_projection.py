@@ -291,8 +291,9 @@ def test_migration_model_rows_and_completeness(mini, ctx):
 
 def test_registered_population_moves_people_between_places_only(mini, ctx):
     from kochu.projection.dejure import ABSENT_2009, permanent_population, registered_population
+    from kochu.sim.params import HAND_SET
 
-    res = project(mini, until=2000, context=ctx)
+    res = project(mini, until=2000, context=ctx, params=dict(HAND_SET))  # fixed: the defaults move
     reg = registered_population(res, 0.01)
     np.testing.assert_allclose(reg.sum(axis=1), res.population.sum(axis=1), rtol=1e-10)
     cap = res.places.index("s_capital")
