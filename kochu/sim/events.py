@@ -1,6 +1,8 @@
-"""Dated events handled outside the kernels: temporary displacement abroad.
+"""Dated events of a month, handled outside the decide kernel.
 
-:func:`refugees_abroad` is called by ``Sim._events`` every month (departures of the month's
+:func:`month_events` is called by ``Sim.step`` every month: legalisations, displacements to the
+nearest settlement (drivers' events and interventions' requests; moves, through
+:func:`kochu.sim.kernels.displace`) and :func:`refugees_abroad` (departures of the month's
 ``refugees_abroad`` events, returns that are due).
 """
 
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kochu.sim import kernels as K
 from kochu.sim.people import ABROAD, INFORMAL, NEVER, PRESENT
 from kochu.sim.rng import uniforms
 
@@ -19,6 +22,43 @@ if TYPE_CHECKING:
 #: event kind of a temporary displacement abroad (international, not an internal move)
 REFUGEES_ABROAD = "refugees_abroad"
 REFUGEE_STEP = 1 << 40  # counter offset: the refugees' draws differ from kernels.displace's
+
+
+def month_events(sim: Sim, keys: np.ndarray, p_reg: np.ndarray) -> tuple[int, int]:
+    """Dated events of this month (drivers) and displacement requests (interventions);
+    returns the displacement (moves, registered moves), already in this year's flows.
+    Refugees abroad (kind ``refugees_abroad``) are international, not moves: see
+    :func:`refugees_abroad` (departures and due returns, every month)."""
+    reqs = list(sim._displacements)
+    sim._displacements.clear()
+    abroad: list[tuple[np.ndarray, float, float]] = []
+    for kind, idx, fraction, months in sim.dec.events_at(sim.year, sim.month):
+        if kind == "legalisation" and len(idx):
+            ok = idx[sim.world.informal[idx] & (sim.world.hazard_zone[idx] == 0)]
+            sim.housing.legal[ok] = 1
+        elif kind == REFUGEES_ABROAD and fraction is not None and len(idx):
+            abroad.append((idx, float(fraction), float(months or sim.params["displacement_return_months"])))
+        elif fraction is not None and len(idx):
+            sim.displacement_return_months = float(months or sim.params["displacement_return_months"])
+            reqs.append((idx, float(fraction), sim.displacement_return_months))
+    refugees_abroad(sim, abroad)
+    if not reqs:
+        return 0, 0
+    p, w = sim.people, sim.world
+    # the host of each place: the nearest other settlement that is not informal
+    hours = np.where(np.eye(w.n, dtype=bool), np.inf, w.hours)
+    hours[:, w.informal] = np.inf
+    host = np.argmin(hours, axis=1).astype(np.int16)
+    tflow, rflow = sim.results.flow_matrices(sim.year)
+    moves = registered = 0
+    for idx, frac, _months in reqs:
+        hit = np.zeros(w.n, np.bool_)
+        hit[idx] = True
+        fraction = np.where(hit, frac, 0.0)
+        m, r = K.displace(p.n, keys, p.pid, p.hh, p.place, p.home, p.reg, p.status, hit, fraction, host,
+                          p_reg, tflow, rflow)
+        moves, registered = moves + int(m), registered + int(r)
+    return moves, registered
 
 
 def refugees_abroad(sim: Sim, reqs: list[tuple[np.ndarray, float, float]]) -> None:

@@ -15,7 +15,7 @@ from kochu.sim import kernels as K
 from kochu.sim.checkpoint import Writer
 from kochu.sim.decisions import Decisions, age_profiles
 from kochu.sim.demography import Vital
-from kochu.sim.events import REFUGEES_ABROAD, refugees_abroad
+from kochu.sim.events import month_events
 from kochu.sim.housing import Housing
 from kochu.sim.init import build_population
 from kochu.sim.params import Params
@@ -325,39 +325,6 @@ class Sim:
         p_late = p_late * self.late_registration_multiplier
         return {"cdf": cdf, "hz": hz, "p_reg": p_reg, "p_late": p_late}
 
-    def _events(self, keys: np.ndarray, p_reg: np.ndarray) -> tuple[int, int]:
-        """Dated events of this month (drivers) and displacement requests (interventions);
-        returns the displacement (moves, registered moves), already in this year's flows.
-        Refugees abroad (kind ``refugees_abroad``) are international, not moves: see
-        :func:`kochu.sim.events.refugees_abroad` (departures and due returns, every month)."""
-        reqs = list(self._displacements)
-        self._displacements.clear()
-        abroad: list[tuple[np.ndarray, float, float]] = []
-        for kind, idx, fraction, months in self.dec.events_at(self.year, self.month):
-            if kind == "legalisation" and len(idx):
-                ok = idx[self.world.informal[idx] & (self.world.hazard_zone[idx] == 0)]
-                self.housing.legal[ok] = 1
-            elif kind == REFUGEES_ABROAD and fraction is not None and len(idx):
-                abroad.append((idx, float(fraction), float(months or self.params["displacement_return_months"])))
-            elif fraction is not None and len(idx):
-                self.displacement_return_months = float(months or self.params["displacement_return_months"])
-                reqs.append((idx, float(fraction), self.displacement_return_months))
-        refugees_abroad(self, abroad)
-        p, w = self.people, self.world
-        moves = registered = 0
-        for idx, frac, _months in reqs:
-            hit = np.zeros(w.n, np.bool_)
-            hit[idx] = True
-            fraction = np.where(hit, frac, 0.0)
-            hours = np.where(np.eye(w.n, dtype=bool), np.inf, w.hours)
-            hours[:, w.informal] = np.inf
-            host = np.argmin(hours, axis=1).astype(np.int16)
-            tflow, rflow = self.results.flow_matrices(self.year)
-            m, r = K.displace(p.n, keys, p.pid, p.hh, p.place, p.home, p.reg, p.status, hit, fraction, host,
-                              p_reg, tflow, rflow)
-            moves, registered = moves + int(m), registered + int(r)
-        return moves, registered
-
     def _bounds(self, p_death: np.ndarray, p_birth: np.ndarray, hz: dict, p_late: np.ndarray) -> tuple:
         """Thresholds of the decide kernel's fast path for the ~97% of people to whom nothing
         happens in a month: ``thr_ind[p, a, s]`` = death + upper bound of the individual hazards
@@ -397,7 +364,7 @@ class Sim:
         tb = self._tables()
         hz = tb["hz"]
         keys = self._keys()
-        displaced = self._events(keys, tb["p_reg"])
+        displaced = month_events(self, keys, tb["p_reg"])
         # 3 decisions
         n = p.n
         nch = (n + K.CHUNK - 1) // K.CHUNK
